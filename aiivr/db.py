@@ -1,0 +1,137 @@
+"""The database: one engine per URL, read and write sessions, schema checks.
+
+SQLite (the default) runs in WAL mode with foreign keys on and a busy timeout, and
+every *write* transaction begins IMMEDIATE: a deferred transaction that reads and then
+writes fails with SQLITE_BUSY_SNAPSHOT under concurrency, and no timeout fixes that.
+Reads stay deferred so screens never take the write lock. PostgreSQL is selected by a
+`postgresql+psycopg://` URL and needs none of this.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlmodel import Session
+
+from aiivr.config import mask_url
+from aiivr.errors import AiivrError, DatabaseError
+
+_WRITE = "aiivr_write"
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Stores UTC, hands back aware UTC datetimes on SQLite and PostgreSQL alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; times must be aware (UTC)")
+        value = value.astimezone(dt.timezone.utc)
+        # SQLite has no zone type: store naive UTC text that sorts correctly.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Database:
+    """Owns the engine; hands out sessions that commit or roll back as a unit."""
+
+    def __init__(self, url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            path = url.removeprefix("sqlite:///")
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = sa.create_engine(
+                url,
+                echo=echo,
+                # The driver's own transaction handling is switched off so that we
+                # decide how each transaction begins (see _begin below).
+                connect_args={"timeout": busy_timeout_ms / 1000, "isolation_level": None,
+                              "check_same_thread": False},
+            )
+            event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+            event.listen(self.engine, "begin", _sqlite_begin)
+        else:
+            self.engine = sa.create_engine(url, echo=echo, pool_pre_ping=True,
+                                           connect_args={"connect_timeout": 5})
+        self._writer = self.engine.execution_options(**{_WRITE: True})
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction: committed on success, rolled back on any error."""
+        with self._session(self._writer) as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction (deferred on SQLite: never blocks a writer)."""
+        with self._session(self.engine) as session:
+            yield session
+
+    @contextmanager
+    def _session(self, bind) -> Iterator[Session]:
+        session = Session(bind=bind, expire_on_commit=False)
+        try:
+            yield session
+            session.commit()
+        except AiivrError:
+            session.rollback()
+            raise
+        except exc.OperationalError as error:
+            session.rollback()
+            raise self.unavailable(error) from error
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def connect(self):
+        """A write connection for schema work (migrations)."""
+        return self._writer.connect()
+
+    def unavailable(self, error: Exception) -> DatabaseError:
+        text = str(getattr(error, "orig", error)).strip().splitlines()[0] if str(error) else repr(error)
+        if "locked" in text:
+            return DatabaseError(f"the database is locked by another writer past the busy timeout: {text}")
+        return DatabaseError(f"cannot use the database at {mask_url(self.url)}: {text}")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(busy_timeout_ms: int):
+    def on_connect(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL is durable across app crashes
+        cursor.close()
+
+    return on_connect
+
+
+def _sqlite_begin(connection) -> None:
+    mode = "IMMEDIATE" if connection.get_execution_options().get(_WRITE) else "DEFERRED"
+    connection.exec_driver_sql(f"BEGIN {mode}")
