@@ -60,7 +60,12 @@ class Database:
         if self.is_sqlite:
             path = url.removeprefix("sqlite:///")
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as error:
+                    raise DatabaseError(
+                        f"cannot create the folder for the database {path}: {error.strerror}"
+                    ) from None
             self.engine = sa.create_engine(
                 url,
                 echo=echo,

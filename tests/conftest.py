@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -38,34 +40,75 @@ def _isolated_home(tmp_path, monkeypatch):
         monkeypatch.delenv(var, raising=False)
 
 
-def make_database_url(backend: str, tmp_path: Path) -> str:
+_templates: dict[str, str] = {}
+
+
+def _initialise(url: str) -> None:
+    cfg = config_mod.parse(f'[database]\nurl = "{url}"\n', env={})
+    database = Database(url)
+    setup.initialise(database, cfg, admin_name="admin", admin_password=ADMIN_PASSWORD)
+    database.dispose()
+
+
+def _pg_admin():
+    return sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+
+
+def make_database_url(backend: str, tmp_path: Path, *, initialised: bool = True) -> str:
+    """A fresh database. Initialised ones are copied from a template migrated once per
+    run, so hundreds of tests do not each pay for the migrations."""
     if backend == "sqlite":
-        return f"sqlite:///{tmp_path / f'aiivr-{next(_counter)}.db'}"
+        url = f"sqlite:///{tmp_path / f'aiivr-{next(_counter)}.db'}"
+        if initialised:
+            if "sqlite" not in _templates:
+                template = Path(tempfile.mkdtemp(prefix="aiivr-template-")) / "template.db"
+                _initialise(f"sqlite:///{template}")
+                _templates["sqlite"] = str(template)
+            shutil.copyfile(_templates["sqlite"], url.removeprefix("sqlite:///"))
+        return url
     if not PG_URL:
         if os.environ.get("CI"):
             pytest.fail("AIIVR_TEST_PG_URL is not set: CI must run the PostgreSQL tier")
         pytest.skip("no PostgreSQL server (set AIIVR_TEST_PG_URL; .ci/start-postgres.sh starts one)")
+    base = PG_URL.rsplit("/", 1)[0]
+    if initialised and "postgres" not in _templates:
+        name = f"aiivr_template_{uuid.uuid4().hex[:8]}"
+        engine = _pg_admin()
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        engine.dispose()
+        _initialise(f"{base}/{name}")
+        _templates["postgres"] = name
     name = f"aiivr_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return PG_URL.rsplit("/", 1)[0] + "/" + name
+    engine = _pg_admin()
+    with engine.connect() as conn:
+        template = f' TEMPLATE "{_templates["postgres"]}"' if initialised else ""
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"{template}')
+    engine.dispose()
+    return f"{base}/{name}"
 
 
 def drop_database_url(url: str) -> None:
     if not url.startswith("postgresql"):
         return
     name = url.rsplit("/", 1)[1]
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
+    engine = _pg_admin()
+    with engine.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    engine.dispose()
 
 
 @pytest.fixture(params=_backends())
 def database_url(request, tmp_path):
     url = make_database_url(request.param, tmp_path)
+    yield url
+    drop_database_url(url)
+
+
+@pytest.fixture(params=_backends())
+def empty_database_url(request, tmp_path):
+    """A database with no schema at all (for init and migration tests)."""
+    url = make_database_url(request.param, tmp_path, initialised=False)
     yield url
     drop_database_url(url)
 
@@ -78,7 +121,6 @@ def config(database_url):
 @pytest.fixture
 def db(config):
     database = Database(config.database.url)
-    setup.initialise(database, config, admin_name="admin", admin_password=ADMIN_PASSWORD)
     yield database
     database.dispose()
 
@@ -116,3 +158,14 @@ class People:
 @pytest.fixture
 def people(db, config):
     return People(db, config)
+
+
+@pytest.fixture(scope="module", params=_backends())
+def module_db(request, tmp_path_factory):
+    """One initialised database shared by a module's tests (for many cheap checks)."""
+    url = make_database_url(request.param, tmp_path_factory.mktemp("module-db"))
+    cfg = config_mod.parse(f'[site]\ntimezone = "Europe/Berlin"\n[database]\nurl = "{url}"\n', env={})
+    database = Database(url)
+    yield database, cfg
+    database.dispose()
+    drop_database_url(url)
