@@ -111,6 +111,11 @@ class Database:
         finally:
             session.close()
 
+    def long_session(self) -> Session:
+        """A session the caller keeps across many write transactions (the recorder):
+        each commit() is one IMMEDIATE transaction; objects stay loaded between them."""
+        return Session(bind=self._writer, expire_on_commit=False)
+
     def connect(self):
         """A write connection for schema work (migrations)."""
         return self._writer.connect()
