@@ -13,7 +13,8 @@ from typing import Annotated, Optional
 import typer
 
 from aiivr.errors import AiivrError
-from cli import audit_cmd, auth_cmd, config_cmd, setup_cmd, tokens, users
+from cli import agents, audit_cmd, auth_cmd, config_cmd, queues, setup_cmd, tokens, users
+from cli import lab as lab_cmd
 from cli.output import stderr
 from cli import runtime
 
@@ -48,6 +49,9 @@ app.add_typer(tokens.app)
 app.add_typer(config_cmd.app)
 app.add_typer(audit_cmd.app)
 app.add_typer(setup_cmd.db_app)
+app.add_typer(agents.app)
+app.add_typer(queues.app)
+app.add_typer(lab_cmd.app)
 
 
 def main(argv: list[str] | None = None) -> int:
