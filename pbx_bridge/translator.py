@@ -159,8 +159,8 @@ def _dial_begin_handler(classify: Callable[[str], Direction]) -> Handler:
     # its own (an Originate or a phone enters it, then Dial creates the far end elsewhere).
     def _on_DialBegin(m: Message, ts: float, system: str) -> Events:
         get = m.get
-        context = get("Context")
-        if type(context) is not str or classify(context) is not Direction.OUTBOUND:
+        context = text(get("Context"))  # a repeated header reads as its first value
+        if not context or classify(context) is not Direction.OUTBOUND:
             return NO_EVENTS  # queue and internal dials: three per queue call, all noise here
         uniqueid, linkedid = ident(get("Uniqueid")), ident(get("Linkedid"))
         if not uniqueid or not linkedid:

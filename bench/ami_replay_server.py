@@ -1,0 +1,180 @@
+"""A loopback AMI look-alike that streams recorded events as fast as the socket takes them.
+
+Bench tool, not a test double: it answers just enough of AMI for a client to get going
+(banner, Login -> Success + FullyBooted, Ping -> Pong, anything else -> Success) and then
+sends every frame of a prebuilt stream once per connection.
+
+    python bench/ami_replay_server.py --events 200000     # prints "PORT <n>", serves until killed
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+SAMPLE_EVENTS = Path("/work/shared/reference/asterisk22-lab/sample-events.jsonl")
+BANNER = b"Asterisk Call Manager/9.0.0\r\n"
+EOL = "\r\n"
+# Chunks handed to the socket end on frame boundaries, so an action reply written between
+# two chunks never lands inside a streamed frame.
+CHUNK_BYTES = 64 * 1024
+
+
+def encode_frame(message: dict) -> bytes:
+    """One AMI frame; list values become repeated headers, as Asterisk sends them."""
+    lines = []
+    for key, value in message.items():
+        if isinstance(value, list):
+            lines.extend(f"{key}: {item}" for item in value)
+        else:
+            lines.append(f"{key}: {value}")
+    return (EOL.join(lines) + EOL + EOL).encode("utf-8")
+
+
+def load_sample_events(path: Path = SAMPLE_EVENTS) -> list[dict]:
+    """The captured events (not the responses), without the capture's own `_` keys."""
+    events = []
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            if "Event" not in record:
+                continue
+            events.append({k: v for k, v in record.items() if not k.startswith("_")})
+    return events
+
+
+def build_stream(events: list[dict], target_events: int) -> tuple[list[bytes], int]:
+    """Repeat `events` until at least `target_events`; returns frame-aligned chunks and the count."""
+    frames = [encode_frame(event) for event in events]
+    repeats = max(1, -(-target_events // len(frames)))
+    chunks, current, size = [], [], 0
+    for _ in range(repeats):
+        for frame in frames:
+            current.append(frame)
+            size += len(frame)
+            if size >= CHUNK_BYTES:
+                chunks.append(b"".join(current))
+                current, size = [], 0
+    if current:
+        chunks.append(b"".join(current))
+    return chunks, repeats * len(frames)
+
+
+def _parse_action(block: bytes) -> dict[str, str]:
+    headers = {}
+    for line in block.decode("utf-8", "replace").split(EOL):
+        key, sep, value = line.partition(": ")
+        if sep:
+            headers[key.lower()] = value
+    return headers
+
+
+def _reply(action: dict[str, str]) -> bytes:
+    reply = {"Response": "Success"}
+    if "actionid" in action:
+        reply["ActionID"] = action["actionid"]
+    name = action.get("action", "").lower()
+    if name == "login":
+        reply["Message"] = "Authentication accepted"
+        booted = {"Event": "FullyBooted", "Privilege": "system,all", "Uptime": "0",
+                  "LastReload": "0", "Status": "Fully Booted"}
+        return encode_frame(reply) + encode_frame(booted)
+    if name == "ping":
+        reply["Ping"] = "Pong"
+        reply["Timestamp"] = "0.000000"
+    return encode_frame(reply)
+
+
+class AmiReplayServer:
+    """Serves `chunks` to every client that logs in. Use `async with` or start()/close()."""
+
+    def __init__(self, chunks: list[bytes], *, host: str = "127.0.0.1", port: int = 0):
+        self.chunks = chunks
+        self.host = host
+        self.port = port
+        self._server: asyncio.base_events.Server | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._serve_client, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    async def __aenter__(self) -> "AmiReplayServer":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.close()
+
+    async def _serve_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handler = asyncio.current_task()
+        self._tasks.add(handler)
+        writer.write(BANNER)
+        streamer = None
+        try:
+            while True:
+                block = await reader.readuntil(b"\r\n\r\n")
+                action = _parse_action(block)
+                writer.write(_reply(action))
+                if action.get("action", "").lower() == "login" and streamer is None:
+                    streamer = asyncio.create_task(self._stream(writer))
+                    self._tasks.add(streamer)
+                    streamer.add_done_callback(self._tasks.discard)
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        except asyncio.CancelledError:
+            # Ending normally on close(): on 3.11 asyncio's stream callback calls
+            # task.exception() on a cancelled handler and logs a spurious error.
+            pass
+        finally:
+            self._tasks.discard(handler)
+            if streamer is not None:
+                streamer.cancel()
+            writer.close()
+
+    async def _stream(self, writer: asyncio.StreamWriter) -> None:
+        try:
+            for chunk in self.chunks:
+                writer.write(chunk)
+                await writer.drain()
+        except ConnectionError:
+            pass
+
+
+async def _serve_forever(target_events: int, port: int) -> None:
+    chunks, count = build_stream(load_sample_events(), target_events)
+    server = AmiReplayServer(chunks, port=port)
+    await server.start()
+    # The bench reads these two lines to learn where to connect and how many events to expect.
+    print(f"PORT {server.port}", flush=True)
+    print(f"EVENTS {count}", flush=True)
+    await asyncio.Event().wait()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    try:
+        asyncio.run(_serve_forever(args.events, args.port))
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
