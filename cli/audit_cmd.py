@@ -40,10 +40,14 @@ def list_(
 
 @app.command("verify")
 def verify() -> None:
-    """Check the hash chain; names the first edited, deleted or reordered entry (exit 1)."""
-    checked, broken = audit_log.verify_log(current().ctx())
-    if broken is None:
-        done(f"audit log intact: {checked} entries verified")
+    """Check the hash chain, and the chain heads `aiivr serve` anchored outside the database.
+
+    Names the first edited, deleted or reordered entry, or a rebuilt chain (exit 1)."""
+    result = audit_log.verify_log(current().ctx())
+    anchors = f", {result.anchors_checked} anchored heads matched" if result.anchors_checked else ""
+    if result.ok:
+        done(f"audit log intact: {result.checked} entries verified{anchors}")
         return
-    done(f"audit log BROKEN at {broken} ({checked} entries read)")
+    problem = result.broken or result.anchor_broken
+    done(f"audit log BROKEN at {problem} ({result.checked} entries read)")
     raise typer.Exit(1)

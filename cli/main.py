@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from aiivr.errors import AiivrError
-from cli import agents, audit_cmd, auth_cmd, config_cmd, queues, setup_cmd, tokens, users
+from cli import agents, audit_cmd, auth_cmd, config_cmd, queues, serve_cmd, setup_cmd, tokens, users
 from cli import lab as lab_cmd
 from cli.output import stderr
 from cli import runtime
@@ -24,7 +24,7 @@ app = typer.Typer(
     "Start with `aiivr init`, then `aiivr login NAME`. Every command takes --help.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # help texts name config sections like [ami]: no markup
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -44,6 +44,7 @@ def _global(
 
 setup_cmd.register(app)
 auth_cmd.register(app)
+serve_cmd.register(app)
 app.add_typer(users.app)
 app.add_typer(tokens.app)
 app.add_typer(config_cmd.app)

@@ -14,15 +14,19 @@ from typing import Callable
 from aiivr import events as ev
 from aiivr.config import Config
 from aiivr.db import Database
-from aiivr.models.pbx import PbxState
 from aiivr.models.calls import ABANDONED, ANSWERED, OPEN, PBX_RESTART, TIMED_OUT, UNANSWERED, Call
+from aiivr.models.pbx import PbxState
 from aiivr.recorder.agent_state import BUSY_DEVICE
+from aiivr.recorder.backfill import Backfill, apply_backfill
 from aiivr.recorder.snapshots import Snapshots
 from aiivr.recorder.store import Store, normalise_number, to_dt
 
 log = logging.getLogger("aiivr.recorder")
 
 OUTBOUND_ORIGINS = {"outbound", "callback"}
+# Uptime comes in whole seconds and the event's time is when it was sent: two reports of
+# the same boot differ by up to a second or two.
+BOOT_JITTER_SECONDS = 2.0
 DECISIVE = {ev.Direction.INBOUND.value, ev.Direction.OUTBOUND.value}
 
 
@@ -35,6 +39,7 @@ class Recorder:
         self.issues = 0
         self.applied = 0
         self.pbx_restarts = 0
+        self.backfilled = 0
         self._handlers: dict[type, Callable[[object], None]] = {
             ev.ChannelCreated: self._on_channel_created,
             ev.CallerIdChanged: self._on_caller_id,
@@ -67,6 +72,7 @@ class Recorder:
             ev.CsatScored: self._on_csat,
             ev.PbxBooted: self._on_booted,
             ev.TranslationIssue: self._on_issue,
+            Backfill: self._on_backfill,
         }
 
     # ------------------------------------------------------------------ batches
@@ -96,6 +102,9 @@ class Recorder:
             if handler is not None:
                 handler(event)
                 self.applied += 1
+        if batch:
+            last = batch[-1]
+            self.store.heard_from(last.system, last.ts)
 
     def _reset(self) -> None:
         self.store.rollback()
@@ -253,6 +262,7 @@ class Recorder:
         entry.wait_seconds = float(e.hold_seconds) if e.hold_seconds is not None else self._waited(entry, e.ts)
         self.store.topics.add("queues")
         call = self.store.call(e.system, e.linkedid, e.ts, create=False)
+        self._link(entry, call)
         if call is not None:
             call.wait_seconds = max(call.wait_seconds or 0, entry.wait_seconds)
             self.store.pending_abandons.setdefault((e.system, e.uniqueid), []).append((call, entry, e.ts))
@@ -292,6 +302,13 @@ class Recorder:
                 self.store.timeline(call, e.ts, outcome, uniqueid=e.uniqueid, queue=entry.queue,
                                     detail={"wait_seconds": entry.wait_seconds})
 
+    def _link(self, entry, call: Call | None) -> None:
+        """An entry first seen in a resync list has no call yet: join it to its call."""
+        if call is not None and not entry.linkedid:
+            if call.id is None:
+                self.store.session.flush()
+            entry.linkedid, entry.call_id = call.linkedid, call.id
+
     @staticmethod
     def _waited(entry, ts: float) -> float:
         return max(0.0, round(ts - entry.entered_at.timestamp(), 3))
@@ -328,6 +345,7 @@ class Recorder:
         user_id = self.store.user_id(e.interface)
         entry = self.store.entry(e.system, e.uniqueid, e.queue)
         if entry is not None:
+            self._link(entry, call)
             entry.connected_at = entry.connected_at or at
             entry.outcome = ANSWERED
             entry.wait_seconds = float(e.hold_seconds) if e.hold_seconds is not None else self._waited(entry, e.ts)
@@ -439,22 +457,25 @@ class Recorder:
         if e.uptime_seconds is None:
             return
         booted = to_dt(e.ts - e.uptime_seconds)
-        state = self.store.session.get(PbxState, e.system)
+        # FullyBooted names no SystemName when sent at login, but does at a real boot: the
+        # boot time is kept on one row ("" = the PBX this serve talks to; one PBX in v1).
+        state = self.store.session.get(PbxState, "")
         if state is None:
-            state = PbxState(system=e.system)
+            state = PbxState(system="")
             self.store.session.add(state)
-        elif state.booted_at is not None and abs((booted - state.booted_at).total_seconds()) > 5:
+        elif state.booted_at is not None and abs((booted - state.booted_at).total_seconds()) > BOOT_JITTER_SECONDS:
             self._pbx_restarted(e.ts, e.system)
-        state.booted_at, state.connected, state.updated_at = booted, True, to_dt(e.ts)
+        state.booted_at, state.connected = booted, True
+        self.store.session.flush()  # heard_from may read the same row in this batch
 
     def _pbx_restarted(self, ts: float, system: str) -> None:
         """Asterisk restarted: every call it had is gone, and so are dynamic members."""
         self.pbx_restarts += 1
         log.warning("Asterisk restarted: closing open calls and memberships")
-        for call in [c for (sy, _), c in self.store.calls.items() if sy == system and c.ended_at is None]:
+        for call in [c for c in self.store.calls.values() if c.ended_at is None]:
             self._end_call(call, ts, cause="pbx_restart", disposition=PBX_RESTART)
         for entry in self.store.entries.values():
-            if entry.system == system and entry.ended_at is None:
+            if entry.ended_at is None:
                 entry.ended_at, entry.outcome = to_dt(ts), PBX_RESTART if entry.outcome == OPEN else entry.outcome
         for (queue, interface) in list(self.store.members):
             self.snapshots.delete_member(queue, interface)
@@ -465,6 +486,12 @@ class Recorder:
             state.call_uniqueid = state.call_linkedid = state.agent_channel = None
             state.device_busy = False
             self.store.sync_status(state, ts)
+
+    def _on_backfill(self, request: Backfill) -> None:
+        created, completed = apply_backfill(self.store, request)
+        self.backfilled += created + completed
+        if created or completed:
+            log.info("queue_log backfill: %d entries created, %d completed", created, completed)
 
     def _on_issue(self, e: ev.TranslationIssue) -> None:
         self.issues += 1

@@ -77,6 +77,11 @@ class Snapshots:
 
     def on_entry(self, e: ev.QueueEntrySnapshot) -> None:
         self._entries.setdefault(e.action_id, set()).add((e.system, e.uniqueid, e.queue))
+        if self.store.entry(e.system, e.uniqueid, e.queue) is None:
+            # A caller who joined while we were away and is still waiting.
+            self.store.new_entry(system=e.system, uniqueid=e.uniqueid, queue=e.queue, caller_num=e.caller_num[:64],
+                                 caller_name=e.caller_name[:128], position=e.position,
+                                 entered_at=to_dt(e.ts - (e.wait_seconds or 0)))
 
     def on_channel(self, e: ev.ChannelSnapshot) -> None:
         self._channels.setdefault(e.action_id, set()).add((e.system, e.linkedid))
@@ -84,6 +89,11 @@ class Snapshots:
         call = self.store.call(e.system, e.linkedid, started)
         if call.ended_at is None:
             self.store.live.setdefault((e.system, e.linkedid), set()).add(e.uniqueid)
+        for entry in self.store.open_entries_of(e.system, e.uniqueid):
+            if not entry.linkedid:  # created from the QueueStatus list just before
+                if call.id is None:
+                    self.store.session.flush()
+                entry.linkedid, entry.call_id = call.linkedid, call.id
 
     # ---------------------------------------------------------------- completion
 

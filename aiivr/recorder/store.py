@@ -14,13 +14,14 @@ import hashlib
 import json
 import time
 
-import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from aiivr import changes
 from aiivr.db import Database
 from aiivr.models.agents import AgentStatus, QueueMember
-from aiivr.models.calls import OPEN, Call, CallEvent, QueueEntry
+from aiivr.models.calls import Call, CallEvent, QueueEntry
+from aiivr.models.pbx import PbxState
 from aiivr.models.users import User
 from aiivr.recorder.agent_state import InterfaceState
 
@@ -61,6 +62,7 @@ class Store:
         self._users: dict[str, int] = {}
         self._users_loaded_at = 0.0
         self.topics: set[str] = set()
+        self._heard: dict[str, float] = {}  # system -> time of the last event this batch
         self._insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
         self._load_open_rows()
 
@@ -196,12 +198,29 @@ class Store:
         row = self.status_rows.get(interface)
         return row is not None and to_dt(ts) < row.started_at
 
+    # ---------------------------------------------------------------- the PBX
+
+    def heard_from(self, system: str, ts: float) -> None:
+        if ts > self._heard.get(system, 0.0):
+            self._heard[system] = ts
+
+    def _write_heard(self) -> None:
+        for system, ts in self._heard.items():
+            state = self.session.get(PbxState, system)
+            if state is None:
+                state = PbxState(system=system)
+                self.session.add(state)
+            at = to_dt(ts)
+            if state.last_event_at is None or at > state.last_event_at:
+                state.last_event_at = state.updated_at = at
+        self._heard.clear()
+
     # ---------------------------------------------------------------- commit
 
     def commit(self) -> None:
-        from aiivr import changes
-
         session = self.session
+        if self._heard:
+            self._write_heard()
         if self._timeline:
             session.flush()  # calls need their ids before their timeline rows
             rows = [{"call_id": call.id, **values} for call, values in self._timeline]
@@ -228,6 +247,7 @@ class Store:
 
     def rollback(self) -> None:
         self.session.rollback()
+        self._heard.clear()
         self._timeline.clear()
         self.topics.clear()
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlmodel import select
 
-from aiivr import audit
+from aiivr import audit, audit_anchor
 from aiivr.errors import BadInput
 from aiivr.models.audit import AuditEntry
 from aiivr.principal import Ctx
@@ -62,12 +63,28 @@ def list_entries(ctx: Ctx, *, start: dt.datetime | None = None, end: dt.datetime
     return AuditPage(items=items, next=str(page[-1].seq) if len(rows) > limit else None)
 
 
-def verify_log(ctx: Ctx) -> tuple[int, audit.Break | None]:
-    """Walk the chain, then record that it was checked and what was found."""
+@dataclass(frozen=True)
+class VerifyResult:
+    checked: int
+    broken: audit.Break | None
+    anchors_checked: int
+    anchor_broken: audit_anchor.AnchorBreak | None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None and self.anchor_broken is None
+
+
+def verify_log(ctx: Ctx, *, anchor_path: Path | None = None) -> VerifyResult:
+    """Walk the chain and check it against the heads `serve` anchored outside the
+    database; then record that it was checked and what was found."""
     audit.authorize(ctx, "audit.read")
     with ctx.db.read() as session:
         checked, broken = audit.verify(session)
+    anchors, anchor_broken = audit_anchor.check(ctx.db, anchor_path or audit_anchor.default_path())
+    result = VerifyResult(checked, broken, anchors, anchor_broken)
     with ctx.db.write() as session:
-        audit.append(session, ctx.actor, "audit.verify", outcome=audit.OK if broken is None else audit.FAILED,
-                     detail={"checked": checked, "break": str(broken) if broken else None})
-    return checked, broken
+        audit.append(session, ctx.actor, "audit.verify", outcome=audit.OK if result.ok else audit.FAILED,
+                     detail={"checked": checked, "break": str(broken) if broken else None,
+                             "anchors": anchors, "anchor_break": str(anchor_broken) if anchor_broken else None})
+    return result

@@ -77,3 +77,31 @@ def test_rewritten_chain_with_recomputed_hashes_still_fails_on_the_link(db):
         seq = entry.seq
     _, broken = _verify(db)
     assert broken.seq == seq + 1 and "does not follow" in broken.problem
+
+
+def test_a_rebuilt_chain_is_caught_by_the_anchor_file(db, tmp_path):
+    """Recomputing every hash from the edit on fools the chain, not the anchors."""
+    from aiivr import audit_anchor
+
+    anchor = tmp_path / "anchor.log"
+    _fill(db, 3)
+    assert audit_anchor.append_head(db, anchor) is True
+    assert audit_anchor.append_head(db, anchor) is False  # head unchanged: nothing new to anchor
+    with db.write() as session:
+        entries = session.exec(select(AuditEntry).order_by(AuditEntry.seq)).all()
+        forged = next(e for e in entries if e.target == "thing:1")
+        forged.target = "thing:forged"
+        prev = None
+        for entry in entries:  # rebuild the chain from the start, as an attacker with the file would
+            if prev is not None:
+                entry.prev_hash = prev
+            entry.hash = audit.entry_hash(entry)
+            prev = entry.hash
+            session.add(entry)
+        from aiivr.models.audit import AuditHead
+        head = session.get(AuditHead, 1)
+        head.hash = prev
+        session.add(head)
+    assert _verify(db)[1] is None  # the chain alone looks whole
+    checked, broken = audit_anchor.check(db, anchor)
+    assert broken is not None and "rebuilt" in broken.problem and broken.seq == entries[-1].seq
