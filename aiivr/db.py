@@ -114,7 +114,9 @@ class Database:
     def long_session(self) -> Session:
         """A session the caller keeps across many write transactions (the recorder):
         each commit() is one IMMEDIATE transaction; objects stay loaded between them."""
-        return Session(bind=self._writer, expire_on_commit=False)
+        # No autoflush: the owner flushes when it needs ids, so a batch's rows go out
+        # together instead of one flush per query.
+        return Session(bind=self._writer, expire_on_commit=False, autoflush=False)
 
     def connect(self):
         """A write connection for schema work (migrations)."""

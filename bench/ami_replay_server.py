@@ -15,7 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-SAMPLE_EVENTS = Path("/work/shared/reference/asterisk22-lab/sample-events.jsonl")
+# The reference capture of a real Asterisk 22 (a copy of shared/reference/asterisk22-lab).
+SAMPLE_EVENTS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "asterisk22-sample-events.jsonl"
 BANNER = b"Asterisk Call Manager/9.0.0\r\n"
 EOL = "\r\n"
 # Chunks handed to the socket end on frame boundaries, so an action reply written between
@@ -46,12 +47,40 @@ def load_sample_events(path: Path = SAMPLE_EVENTS) -> list[dict]:
     return events
 
 
-def build_stream(events: list[dict], target_events: int) -> tuple[list[bytes], int]:
-    """Repeat `events` until at least `target_events`; returns frame-aligned chunks and the count."""
+def as_new_calls(events: list[dict], repeat: int) -> list[dict]:
+    """The same traffic as if it were other calls later on: every Uniqueid and Linkedid gets
+    a per-repeat suffix and every Timestamp moves on, so a recorder sees new calls each time
+    (a plain repeat would only exercise its idempotency). FullyBooted is left out: a repeat
+    must not look like an Asterisk restart."""
+    if repeat == 0:
+        return [e for e in events if e.get("Event") != "FullyBooted"]
+    stamps = [float(e["Timestamp"]) for e in events if "Timestamp" in e]
+    span = (max(stamps) - min(stamps) + 1.0) if stamps else 0.0
+    out = []
+    for event in events:
+        if event.get("Event") == "FullyBooted":
+            continue
+        copy = {}
+        for key, value in event.items():
+            if isinstance(value, str) and value and (key.endswith("Uniqueid") or key.endswith("Linkedid")):
+                value = f"{value}-{repeat}"
+            elif key == "Timestamp":
+                value = f"{float(value) + repeat * span:.6f}"
+            copy[key] = value
+        out.append(copy)
+    return out
+
+
+def build_stream(events: list[dict], target_events: int, *, new_calls: bool = False) -> tuple[list[bytes], int]:
+    """Repeat `events` until at least `target_events`; returns frame-aligned chunks and the count.
+
+    new_calls: each repeat is new calls (see as_new_calls), for benches that record them."""
     frames = [encode_frame(event) for event in events]
     repeats = max(1, -(-target_events // len(frames)))
     chunks, current, size = [], [], 0
-    for _ in range(repeats):
+    for repeat in range(repeats):
+        if new_calls:
+            frames = [encode_frame(event) for event in as_new_calls(events, repeat)]
         for frame in frames:
             current.append(frame)
             size += len(frame)
@@ -91,8 +120,10 @@ def _reply(action: dict[str, str]) -> bytes:
 class AmiReplayServer:
     """Serves `chunks` to every client that logs in. Use `async with` or start()/close()."""
 
-    def __init__(self, chunks: list[bytes], *, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, chunks: list[bytes], *, host: str = "127.0.0.1", port: int = 0,
+                 chunk_seconds: float = 0.0):
         self.chunks = chunks
+        self.chunk_seconds = chunk_seconds  # pacing: at least this long per chunk (0 = flat out)
         self.host = host
         self.port = port
         self._server: asyncio.base_events.Server | None = None
@@ -147,17 +178,25 @@ class AmiReplayServer:
             writer.close()
 
     async def _stream(self, writer: asyncio.StreamWriter) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
         try:
-            for chunk in self.chunks:
+            for number, chunk in enumerate(self.chunks):
+                if self.chunk_seconds:
+                    delay = start + number * self.chunk_seconds - loop.time()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
                 writer.write(chunk)
                 await writer.drain()
         except ConnectionError:
             pass
 
 
-async def _serve_forever(target_events: int, port: int) -> None:
-    chunks, count = build_stream(load_sample_events(), target_events)
-    server = AmiReplayServer(chunks, port=port)
+async def _serve_forever(target_events: int, port: int, new_calls: bool = False, rate: float = 0.0) -> None:
+    chunks, count = build_stream(load_sample_events(), target_events, new_calls=new_calls)
+    # Pacing works per chunk (~64 KiB, a few hundred events): fine enough for a rate.
+    chunk_seconds = (count / len(chunks)) / rate if rate else 0.0
+    server = AmiReplayServer(chunks, port=port, chunk_seconds=chunk_seconds)
     await server.start()
     # The bench reads these two lines to learn where to connect and how many events to expect.
     print(f"PORT {server.port}", flush=True)
@@ -169,9 +208,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--new-calls", action="store_true", help="every repeat is new calls (new ids, later times)")
+    parser.add_argument("--rate", type=float, default=0.0, help="events per second (default: as fast as read)")
     args = parser.parse_args(argv)
     try:
-        asyncio.run(_serve_forever(args.events, args.port))
+        asyncio.run(_serve_forever(args.events, args.port, args.new_calls, args.rate))
     except KeyboardInterrupt:
         pass
 

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from aiivr.errors import AiivrError
-from cli import agents, audit_cmd, auth_cmd, config_cmd, queues, serve_cmd, setup_cmd, tokens, users
+from cli import agents, audit_cmd, auth_cmd, config_cmd, queries, queues, serve_cmd, setup_cmd, tokens, users
 from cli import lab as lab_cmd
 from cli.output import stderr
 from cli import runtime
@@ -49,6 +49,7 @@ app.add_typer(users.app)
 app.add_typer(tokens.app)
 app.add_typer(config_cmd.app)
 app.add_typer(audit_cmd.app)
+app.add_typer(queries.app)
 app.add_typer(setup_cmd.db_app)
 app.add_typer(agents.app)
 app.add_typer(queues.app)

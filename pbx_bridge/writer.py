@@ -30,6 +30,7 @@ class BatchWriter:
         self.batches = 0
         self.delays: deque[float] = deque(maxlen=100_000)  # seconds from arrival to commit
         self.failed = 0
+        self._in_flight = 0  # taken from the queue, not yet committed
 
     def start(self) -> None:
         self._thread.start()
@@ -53,7 +54,7 @@ class BatchWriter:
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far is committed (tests, shutdown)."""
         deadline = time.monotonic() + timeout
-        target = self.committed + len(self._queue)
+        target = self.committed + self._in_flight + len(self._queue)
         self._wake.set()
         while self.committed < target and time.monotonic() < deadline:
             time.sleep(0.005)
@@ -76,13 +77,17 @@ class BatchWriter:
                 at, event = queue.popleft()
                 arrived.append(at)
                 batch.append(event)
+            self._in_flight = len(batch)
             try:
                 self._apply(batch)
             except Exception:  # noqa: BLE001 - the recorder isolates bad events; this is the last guard
                 self.failed += len(batch)
+                self.committed += len(batch)  # counted as handled so flush() does not wait forever
+                self._in_flight = 0
                 log.exception("writer lost a batch of %d events", len(batch))
                 continue
             done = time.monotonic()
             self.delays.extend(done - at for at in arrived)
             self.committed += len(batch)
+            self._in_flight = 0
             self.batches += 1

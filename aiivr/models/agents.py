@@ -23,6 +23,8 @@ class AgentStatus(SQLModel, table=True):
         sa.Index("ix_agent_status_interface_open", "interface", "ended_at"),
         sa.Index("ix_agent_status_user_started", "user_id", "started_at"),
         sa.Index("ix_agent_status_local_date", "local_date"),
+        # One interface cannot start two statuses at one instant (the recorder relies on it).
+        sa.UniqueConstraint("interface", "started_at", name="uq_agent_status_interface_started"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from aiivr.models.calls import ANSWERED, OPEN
+from aiivr.numbers import normalise_number
 from aiivr.models.users import User
 from aiivr.queue_log import EntrySummary
 from aiivr.recorder.store import Store, to_dt
@@ -93,7 +94,7 @@ def _create(store: Store, system: str, summary: EntrySummary, users: dict[str, i
     if call.id is None:
         call.direction, call.queue, call.origin = "inbound", summary.queue, "queue_log"
         call.caller_num = summary.caller_num[:64]
-        call.caller_num_norm = "".join(ch for ch in summary.caller_num if ch.isdigit())[:64]
+        call.caller_num_norm = normalise_number(summary.caller_num)[:64]
         call.disposition = summary.outcome if summary.outcome in ("answered", "abandoned", "timed_out") else "unanswered"
         call.wait_seconds = float(summary.wait_seconds or 0)
         call.talk_seconds = float(summary.talk_seconds or 0)
@@ -103,9 +104,8 @@ def _create(store: Store, system: str, summary: EntrySummary, users: dict[str, i
             call.answered_at = to_dt(summary.entered + (summary.wait_seconds or 0))
             call.agent_name = summary.agent
             call.agent_user_id = users.get((summary.agent or "").lower())
-        store.session.flush()
         store.finish_call((system, summary.callid))
-    entry = store.new_entry(system=system, uniqueid=summary.callid, queue=summary.queue, call_id=call.id,
+    entry = store.new_entry(system=system, uniqueid=summary.callid, queue=summary.queue, call=call, call_id=call.id,
                             linkedid=call.linkedid, caller_num=summary.caller_num[:64],
                             entered_at=to_dt(summary.entered), source="queue_log")
     _complete(entry, summary, users)

@@ -14,12 +14,14 @@ from typing import Callable
 from aiivr import events as ev
 from aiivr.config import Config
 from aiivr.db import Database
-from aiivr.models.calls import ABANDONED, ANSWERED, OPEN, PBX_RESTART, TIMED_OUT, UNANSWERED, Call
+from aiivr.models.calls import ABANDONED, ANSWERED, OPEN, PBX_RESTART, TIMED_OUT, UNANSWERED
 from aiivr.models.pbx import PbxState
 from aiivr.recorder.agent_state import BUSY_DEVICE
 from aiivr.recorder.backfill import Backfill, apply_backfill
+from aiivr.recorder.rows import CallRow as Call
 from aiivr.recorder.snapshots import Snapshots
-from aiivr.recorder.store import Store, normalise_number, to_dt
+from aiivr.numbers import normalise_number
+from aiivr.recorder.store import Store, to_dt
 
 log = logging.getLogger("aiivr.recorder")
 
@@ -96,6 +98,7 @@ class Recorder:
                     self._reset()
 
     def _apply_all(self, batch: list[ev.DomainEvent]) -> None:
+        self._preload(batch)
         handlers = self._handlers
         for event in batch:
             handler = handlers.get(type(event))
@@ -105,6 +108,19 @@ class Recorder:
         if batch:
             last = batch[-1]
             self.store.heard_from(last.system, last.ts)
+
+    def _preload(self, batch: list[ev.DomainEvent]) -> None:
+        calls: set = set()
+        entries: set = set()
+        for e in batch:
+            linkedid = getattr(e, "linkedid", None)
+            if linkedid:
+                calls.add((e.system, linkedid))
+            queue = getattr(e, "queue", None)
+            uniqueid = getattr(e, "uniqueid", None)
+            if queue and uniqueid:
+                entries.add((e.system, uniqueid, queue))
+        self.store.preload(calls, entries)
 
     def _reset(self) -> None:
         self.store.rollback()
@@ -178,13 +194,14 @@ class Recorder:
             return  # ended once, ended for good: a replayed hangup changes nothing
         call.ended_at = at
         call.end_cause = cause[:64]
-        for (system, uniqueid) in [k for k, v in self.store.pending_abandons.items() if v[0][0] is call]:
-            self._confirm_abandons(system, uniqueid)
+        entries = self.store.entries_of_call(call)
+        for entry in entries:
+            if (entry.system, entry.uniqueid) in self.store.pending_abandons:
+                self._confirm_abandons(entry.system, entry.uniqueid)
         if disposition is None:
             disposition = self._disposition(call)
         call.disposition = disposition
-        for entry in [x for x in self.store.entries.values()
-                      if x.system == call.system and x.linkedid == call.linkedid and x.ended_at is None]:
+        for entry in [x for x in entries if x.ended_at is None]:
             entry.ended_at = at
             if entry.outcome == OPEN:
                 entry.outcome = PBX_RESTART if disposition == PBX_RESTART else "left"
@@ -194,7 +211,7 @@ class Recorder:
     def _disposition(self, call: Call) -> str:
         if call.answered_at is not None:
             return ANSWERED
-        outcomes = {e.outcome for e in self.store.entries.values() if e.linkedid == call.linkedid and e.system == call.system}
+        outcomes = {e.outcome for e in self.store.entries_of_call(call)}
         if ABANDONED in outcomes:
             return ABANDONED
         if TIMED_OUT in outcomes:
@@ -235,12 +252,11 @@ class Recorder:
         self._direction(call, ev.Direction.INBOUND.value)
         if call.queue is None:
             call.queue = e.queue[:64]
+            self.store.callers_to_check.append(call)  # a customer calling back reopens its query
         if not call.caller_num and (e.caller_num or e.caller_name):
             self._set_caller(call, e.caller_num, e.caller_name)
         if self.store.entry(e.system, e.uniqueid, e.queue) is None:
-            if call.id is None:
-                self.store.session.flush()
-            self.store.new_entry(system=e.system, uniqueid=e.uniqueid, queue=e.queue, call_id=call.id,
+            self.store.new_entry(system=e.system, uniqueid=e.uniqueid, queue=e.queue, call=call, call_id=call.id,
                                  linkedid=e.linkedid, caller_num=e.caller_num[:64], caller_name=e.caller_name[:128],
                                  entered_at=to_dt(e.ts), position=e.position)
         self.store.timeline(call, e.ts, "queued", uniqueid=e.uniqueid, queue=e.queue,
@@ -305,9 +321,7 @@ class Recorder:
     def _link(self, entry, call: Call | None) -> None:
         """An entry first seen in a resync list has no call yet: join it to its call."""
         if call is not None and not entry.linkedid:
-            if call.id is None:
-                self.store.session.flush()
-            entry.linkedid, entry.call_id = call.linkedid, call.id
+            entry.linkedid, entry.call_id, entry.call = call.linkedid, call.id, call
 
     @staticmethod
     def _waited(entry, ts: float) -> float:
@@ -382,8 +396,7 @@ class Recorder:
         if talk is not None:
             # One call can be answered in two queues in turn (a transfer): talk adds up.
             call.talk_seconds = round(sum(
-                x.talk_seconds or 0 for x in self.store.entries.values()
-                if x.linkedid == call.linkedid and x.system == call.system) or talk, 3)
+                x.talk_seconds or 0 for x in self.store.entries_of_call(call)) or talk, 3)
         kind = "transferred" if e.reason is ev.CompletedBy.TRANSFER else "completed"
         self.store.timeline(call, e.ts, kind, uniqueid=e.uniqueid, queue=e.queue, interface=e.interface,
                             user_id=self.store.user_id(e.interface),

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable
 
 from aiivr import events as ev
-from aiivr.models.agents import QueueMember
 from aiivr.models.calls import OPEN
 from aiivr.recorder.store import Store, to_dt
 
@@ -29,13 +28,8 @@ class Snapshots:
 
     # ---------------------------------------------------------------- members
 
-    def upsert_member(self, e: ev.MemberState) -> QueueMember:
-        key = (e.queue, e.interface)
-        member = self.store.members.get(key)
-        if member is None:
-            member = QueueMember(queue=e.queue, interface=e.interface, updated_at=to_dt(e.ts))
-            self.store.session.add(member)
-            self.store.members[key] = member
+    def upsert_member(self, e: ev.MemberState):
+        member = self.store.member(e.queue, e.interface, e.ts)
         member.member_name = e.member_name[:128] or member.member_name
         member.state_interface = e.state_interface[:128] or member.state_interface
         member.user_id = self.store.user_id(e.interface)
@@ -52,17 +46,10 @@ class Snapshots:
         if e.calls_taken is not None:
             member.calls_taken = e.calls_taken
         member.updated_at = to_dt(e.ts)
-        self.store.topics.add("agents")
         return member
 
     def delete_member(self, queue: str, interface: str) -> None:
-        member = self.store.members.pop((queue, interface), None)
-        if member is not None:
-            if member.id is None:
-                self.store.session.expunge(member)
-            else:
-                self.store.session.delete(member)
-        self.store.topics.add("agents")
+        self.store.delete_member(queue, interface)
 
     def on_member(self, e: ev.MemberSnapshot) -> None:
         self._members.setdefault(e.action_id, set()).add((e.queue, e.interface))
@@ -91,9 +78,7 @@ class Snapshots:
             self.store.live.setdefault((e.system, e.linkedid), set()).add(e.uniqueid)
         for entry in self.store.open_entries_of(e.system, e.uniqueid):
             if not entry.linkedid:  # created from the QueueStatus list just before
-                if call.id is None:
-                    self.store.session.flush()
-                entry.linkedid, entry.call_id = call.linkedid, call.id
+                entry.linkedid, entry.call_id, entry.call = call.linkedid, call.id, call
 
     # ---------------------------------------------------------------- completion
 

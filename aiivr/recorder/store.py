@@ -1,10 +1,12 @@
 """The recorder's working set: open calls, queue entries and agents, kept in memory
-and written through one long-lived session, one transaction per batch.
+and written in bulk, one transaction per batch.
 
 Everything here is keyed the way docs/call-model.md says identity works: a call by
 (system, linkedid), a queue entry by (system, caller uniqueid, queue), an agent by
 its interface. At start the open rows are loaded back, so a restart of `serve`
-continues where it stopped.
+continues where it stopped. Rows are plain objects (aiivr.recorder.rows): commit()
+inserts new ones with one INSERT ... RETURNING per table and updates changed columns
+with one executemany per set of columns.
 """
 
 from __future__ import annotations
@@ -14,32 +16,41 @@ import hashlib
 import json
 import time
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from aiivr import changes
 from aiivr.db import Database
-from aiivr.models.agents import AgentStatus, QueueMember
-from aiivr.models.calls import Call, CallEvent, QueueEntry
+from aiivr.models.calls import CallEvent
 from aiivr.models.pbx import PbxState
 from aiivr.models.users import User
 from aiivr.recorder.agent_state import InterfaceState
+from aiivr.recorder.rows import CallRow, EntryRow, MemberRow, Row, StatusRow
+from aiivr.services.queries import reopen_on_callback
 
 UTC = dt.timezone.utc
 CallKey = tuple[str, str]          # (system, linkedid)
 EntryKey = tuple[str, str, str]    # (system, caller uniqueid, queue)
 USER_CACHE_SECONDS = 5.0
+CALLS, ENTRIES, STATUS, MEMBERS = CallRow.TABLE, EntryRow.TABLE, StatusRow.TABLE, MemberRow.TABLE
+# What identifies a new row when its id comes back (unique in practice for status rows:
+# one interface cannot open two statuses at the same microsecond).
+NATURAL_KEYS = {
+    CALLS: ("system", "linkedid"),
+    ENTRIES: ("system", "uniqueid", "queue"),
+    STATUS: ("interface", "started_at"),
+    MEMBERS: ("queue", "interface"),
+}
+
+
+def _chunks(values: list, size: int = 500):
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
 
 
 def to_dt(ts: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts, UTC)
-
-
-def normalise_number(number: str) -> str:
-    """Digits only; "" for withheld numbers, so they never match each other."""
-    if number.strip().lower() in ("", "anonymous", "unknown", "<unknown>", "private", "restricted"):
-        return ""
-    return "".join(ch for ch in number if ch.isdigit())
 
 
 class Store:
@@ -47,43 +58,69 @@ class Store:
         self.db = db
         self.tz = tz
         self.session: Session = db.long_session()
-        self.calls: dict[CallKey, Call] = {}
+        self.calls: dict[CallKey, CallRow] = {}
         self.live: dict[CallKey, set[str]] = {}
-        self.entries: dict[EntryKey, QueueEntry] = {}
+        self.entries: dict[EntryKey, EntryRow] = {}
         self.agents: dict[str, InterfaceState] = {}
-        self.status_rows: dict[str, AgentStatus] = {}
-        self.members: dict[tuple[str, str], QueueMember] = {}
+        self.status_rows: dict[str, StatusRow] = {}
+        self.members: dict[tuple[str, str], MemberRow] = {}
         self.holds: dict[tuple[str, str], float] = {}
         self.left_queue: dict[EntryKey, float] = {}
         # Abandons not yet confirmed: (system, caller uniqueid) -> [(call, entry, ts)].
         self.pending_abandons: dict[tuple[str, str], list] = {}
-        self._timeline: list[tuple[Call, dict]] = []
+        self.topics: set[str] = set()
+        self.callers_to_check: list[CallRow] = []  # new inbound calls: reopen resolved queries?
+        self._new: dict[sa.Table, list[Row]] = {CALLS: [], ENTRIES: [], STATUS: [], MEMBERS: []}
+        self._touched: set[Row] = set()  # rows loaded from or written to the database, now changed
+        self._deleted_members: list[int] = []
+        self._timeline: list[tuple[CallRow, dict]] = []
         self._finished_calls: list[CallKey] = []
+        self._heard: dict[str, float] = {}  # system -> time of the last event this batch
+        self._absent_calls: set[CallKey] = set()  # looked up this batch: not in the database
+        self._absent_entries: set[EntryKey] = set()
         self._users: dict[str, int] = {}
         self._users_loaded_at = 0.0
-        self.topics: set[str] = set()
-        self._heard: dict[str, float] = {}  # system -> time of the last event this batch
         self._insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
         self._load_open_rows()
 
     # ---------------------------------------------------------------- loading
 
+    def _rows(self, cls, query):
+        return [cls.loaded(m) for m in self.session.execute(query).mappings()]
+
     def _load_open_rows(self) -> None:
-        s = self.session
-        for call in s.exec(select(Call).where(Call.ended_at.is_(None))):
+        for call in self._rows(CallRow, sa.select(CALLS).where(CALLS.c.ended_at.is_(None))):
             self.calls[(call.system, call.linkedid)] = call
-        for entry in s.exec(select(QueueEntry).where(QueueEntry.ended_at.is_(None))):
+        for entry in self._rows(EntryRow, sa.select(ENTRIES).where(ENTRIES.c.ended_at.is_(None))):
             self.entries[(entry.system, entry.uniqueid, entry.queue)] = entry
-        for member in s.exec(select(QueueMember)):
+        for member in self._rows(MemberRow, sa.select(MEMBERS)):
             self.members[(member.queue, member.interface)] = member
             state = self.agent(member.interface, member.member_name)
             state.set_member(member.queue, True)
             if member.paused:
                 state.set_paused(member.queue, True, member.paused_reason)
-        for row in s.exec(select(AgentStatus).where(AgentStatus.ended_at.is_(None))):
+        for row in self._rows(StatusRow, sa.select(STATUS).where(STATUS.c.ended_at.is_(None))):
             self.status_rows[row.interface] = row
             self.agent(row.interface, row.member_name)
-        s.commit()
+        self.session.commit()
+
+    def preload(self, call_keys: set[CallKey], entry_keys: set[EntryKey]) -> None:
+        """One query per table for a whole batch: load the calls and entries its events
+        name that are not in memory, and remember which are in the database at all."""
+        missing = {k for k in call_keys if k not in self.calls}
+        for system in {s for s, _ in missing}:
+            for chunk in _chunks([l for s, l in missing if s == system]):
+                query = sa.select(CALLS).where(CALLS.c.system == system, CALLS.c.linkedid.in_(chunk))
+                for call in self._rows(CallRow, query):
+                    self.calls[(call.system, call.linkedid)] = call
+        self._absent_calls = {k for k in missing if k not in self.calls}
+        missing_entries = {k for k in entry_keys if k not in self.entries}
+        for system in {s for s, _, _ in missing_entries}:
+            for chunk in _chunks(list({u for s, u, _ in missing_entries if s == system})):
+                query = sa.select(ENTRIES).where(ENTRIES.c.system == system, ENTRIES.c.uniqueid.in_(chunk))
+                for entry in self._rows(EntryRow, query):
+                    self.entries[(entry.system, entry.uniqueid, entry.queue)] = entry
+        self._absent_entries = {k for k in missing_entries if k not in self.entries}
 
     # ---------------------------------------------------------------- users
 
@@ -99,24 +136,28 @@ class Store:
 
     # ---------------------------------------------------------------- calls
 
-    def call(self, system: str, linkedid: str, ts: float, *, create: bool = True) -> Call | None:
+    def call(self, system: str, linkedid: str, ts: float, *, create: bool = True) -> CallRow | None:
         key = (system, linkedid)
         call = self.calls.get(key)
         if call is not None:
             return call
-        call = self.session.exec(select(Call).where(Call.system == system, Call.linkedid == linkedid)).first()
+        if key not in self._absent_calls:
+            query = sa.select(CALLS).where(CALLS.c.system == system, CALLS.c.linkedid == linkedid)
+            found = self._rows(CallRow, query)
+            call = found[0] if found else None
         if call is None and create:
             started = to_dt(ts)
             local = started.astimezone(self.tz)
-            call = Call(system=system, linkedid=linkedid, started_at=started, local_date=local.date(),
-                        local_hour=local.hour)
-            self.session.add(call)
+            call = CallRow(system=system, linkedid=linkedid, started_at=started, local_date=local.date(),
+                           local_hour=local.hour)
+            self._new[CALLS].append(call)
         if call is not None:
             self.calls[key] = call
+            self._absent_calls.discard(key)
             self.topics.add("calls")
         return call
 
-    def touch(self, call: Call) -> None:
+    def touch(self, call: CallRow) -> None:
         self.topics.add("calls")
 
     def finish_call(self, key: CallKey) -> None:
@@ -125,31 +166,40 @@ class Store:
 
     # ---------------------------------------------------------------- queue entries
 
-    def entry(self, system: str, uniqueid: str, queue: str) -> QueueEntry | None:
+    def entry(self, system: str, uniqueid: str, queue: str) -> EntryRow | None:
         key = (system, uniqueid, queue)
         entry = self.entries.get(key)
-        if entry is None:
-            entry = self.session.exec(select(QueueEntry).where(
-                QueueEntry.system == system, QueueEntry.uniqueid == uniqueid, QueueEntry.queue == queue)).first()
-            if entry is not None:
-                self.entries[key] = entry
+        if entry is None and key not in self._absent_entries:
+            query = sa.select(ENTRIES).where(ENTRIES.c.system == system, ENTRIES.c.uniqueid == uniqueid,
+                                             ENTRIES.c.queue == queue)
+            found = self._rows(EntryRow, query)
+            if found:
+                entry = self.entries[key] = found[0]
         return entry
 
-    def new_entry(self, **values) -> QueueEntry:
+    def new_entry(self, *, call: CallRow | None = None, **values) -> EntryRow:
         entered = values["entered_at"]
         local = entered.astimezone(self.tz)
-        entry = QueueEntry(local_date=local.date(), local_hour=local.hour, **values)
-        self.session.add(entry)
-        self.entries[(entry.system, entry.uniqueid, entry.queue)] = entry
+        entry = EntryRow(local_date=local.date(), local_hour=local.hour, **values)
+        entry.call = call
+        self._new[ENTRIES].append(entry)
+        key = (entry.system, entry.uniqueid, entry.queue)
+        self.entries[key] = entry
+        self._absent_entries.discard(key)
         self.topics.add("queues")
         return entry
 
-    def open_entries_of(self, system: str, uniqueid: str) -> list[QueueEntry]:
+    def entries_of_call(self, call: CallRow) -> list[EntryRow]:
+        """The call's queue entries in memory (all of them while the call is open)."""
+        system, linkedid = call.system, call.linkedid
+        return [e for e in self.entries.values() if e.linkedid == linkedid and e.system == system]
+
+    def open_entries_of(self, system: str, uniqueid: str) -> list[EntryRow]:
         return [e for (sy, uid, _), e in self.entries.items() if sy == system and uid == uniqueid and e.ended_at is None]
 
     # ---------------------------------------------------------------- timeline
 
-    def timeline(self, call: Call, ts: float, kind: str, *, uniqueid: str = "", queue: str | None = None,
+    def timeline(self, call: CallRow, ts: float, kind: str, *, uniqueid: str = "", queue: str | None = None,
                  interface: str | None = None, user_id: int | None = None, detail: dict | None = None) -> None:
         key = f"{call.system}|{call.linkedid}|{kind}|{uniqueid}|{interface or ''}|{ts:.6f}"
         self._timeline.append((call, {
@@ -159,7 +209,7 @@ class Store:
         }))
         self.topics.add("calls")
 
-    # ---------------------------------------------------------------- agents
+    # ---------------------------------------------------------------- agents and members
 
     def agent(self, interface: str, member_name: str = "") -> InterfaceState:
         state = self.agents.get(interface)
@@ -169,7 +219,7 @@ class Store:
             state.member_name = member_name
         return state
 
-    def sync_status(self, state: InterfaceState, ts: float, *, set_by: str = "pbx", call: Call | None = None) -> None:
+    def sync_status(self, state: InterfaceState, ts: float, *, set_by: str = "pbx", call: CallRow | None = None) -> None:
         """Open a new status-history row when the agent's status or reason changed."""
         status, reason = state.status()
         row = self.status_rows.get(state.interface)
@@ -179,24 +229,49 @@ class Store:
                 return
             if at < row.started_at:  # an older event replayed: history only moves forward
                 return
+            if at == row.started_at:
+                # Two changes at the same instant: the first lasted no time at all.
+                row.status, row.reason, row.set_by = status, reason, set_by
+                row.call = call if status == "on_call" else None
+                if row.id is not None:
+                    row.call_id = call.id if row.call is not None else None
+                    self.keep_for_update(row)
+                self.topics.add("agents")
+                return
             row.ended_at = at
+            self.keep_for_update(row)
         if row is None and status == "offline":
             return  # nothing to close, nothing to say
         local = at.astimezone(self.tz)
-        new = AgentStatus(interface=state.interface, member_name=state.member_name,
-                          user_id=self.user_id(state.interface), status=status, reason=reason,
-                          started_at=at, local_date=local.date(), local_hour=local.hour, set_by=set_by,
-                          call_id=call.id if call is not None and status == "on_call" else None)
-        if call is not None and status == "on_call" and call.id is None:
-            self.session.flush()
-            new.call_id = call.id
-        self.session.add(new)
+        new = StatusRow(interface=state.interface, member_name=state.member_name,
+                        user_id=self.user_id(state.interface), status=status, reason=reason,
+                        started_at=at, local_date=local.date(), local_hour=local.hour, set_by=set_by)
+        new.call = call if status == "on_call" else None
+        self._new[STATUS].append(new)
         self.status_rows[state.interface] = new
         self.topics.add("agents")
 
     def is_stale(self, interface: str, ts: float) -> bool:
         row = self.status_rows.get(interface)
         return row is not None and to_dt(ts) < row.started_at
+
+    def member(self, queue: str, interface: str, ts: float) -> MemberRow:
+        key = (queue, interface)
+        member = self.members.get(key)
+        if member is None:
+            member = self.members[key] = MemberRow(queue=queue, interface=interface, updated_at=to_dt(ts))
+            self._new[MEMBERS].append(member)
+        self.topics.add("agents")
+        return member
+
+    def delete_member(self, queue: str, interface: str) -> None:
+        member = self.members.pop((queue, interface), None)
+        if member is not None:
+            if member.id is None:
+                self._new[MEMBERS].remove(member)
+            else:
+                self._deleted_members.append(member.id)
+        self.topics.add("agents")
 
     # ---------------------------------------------------------------- the PBX
 
@@ -217,39 +292,83 @@ class Store:
 
     # ---------------------------------------------------------------- commit
 
+    def _insert_new(self, table: sa.Table) -> None:
+        """One batched INSERT ... RETURNING per table. The ids come back matched by each
+        row's natural key (asking for them in parameter order costs one statement a row
+        on SQLite)."""
+        rows = self._new[table]
+        if not rows:
+            return
+        for row in rows:
+            ref = getattr(row, "call", None)
+            if ref is not None and row.call_id is None:
+                row.__dict__["call_id"] = ref.id
+        key_columns = NATURAL_KEYS[table]
+        by_key = {tuple(row.__dict__[c] for c in key_columns): row for row in rows}
+        statement = table.insert().returning(table.c.id, *(table.c[c] for c in key_columns))
+        for returned in self.session.execute(statement, [row.values() for row in rows]):
+            row = by_key[tuple(returned[1:])]
+            row.__dict__["id"] = returned[0]
+            row._dirty.clear()
+        rows.clear()
+
+    def _update_changed(self, tables: tuple[sa.Table, ...]) -> None:
+        groups: dict[tuple[sa.Table, frozenset[str]], list[dict]] = {}
+        for table_rows in (self.calls.values(), self.entries.values(), self.status_rows.values(),
+                           self.members.values(), self._touched):
+            for row in table_rows:
+                if row.id is not None and row._dirty:
+                    cols = frozenset(row._dirty)
+                    groups.setdefault((row.TABLE, cols), []).append(
+                        {"_id": row.id, **{f"v_{c}": row.__dict__[c] for c in cols}})
+                    row._dirty.clear()
+        for (table, cols), params in groups.items():
+            statement = (table.update().where(table.c.id == sa.bindparam("_id"))
+                         .values({c: sa.bindparam(f"v_{c}") for c in cols}))
+            self.session.execute(statement, params)
+        self._touched.clear()
+
+    def keep_for_update(self, row: Row) -> None:
+        """A changed row that is not in the working set any more (a closed status row)."""
+        self._touched.add(row)
+
     def commit(self) -> None:
         session = self.session
         if self._heard:
             self._write_heard()
+        session.flush()
+        if self._deleted_members:  # first: a member removed and added again in one batch
+            session.execute(MEMBERS.delete().where(MEMBERS.c.id.in_(self._deleted_members)))
+            self._deleted_members.clear()
+        for table in (CALLS, ENTRIES, STATUS, MEMBERS):
+            self._insert_new(table)
+        self._update_changed((CALLS, ENTRIES, STATUS, MEMBERS))
+        for call in self.callers_to_check:
+            reopen_on_callback(session, caller_num_norm=call.caller_num_norm, call_id=call.id, at=call.started_at)
+        self.callers_to_check.clear()
         if self._timeline:
-            session.flush()  # calls need their ids before their timeline rows
             rows = [{"call_id": call.id, **values} for call, values in self._timeline]
-            session.execute(self._insert(CallEvent).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
+            session.execute(self._insert(CallEvent.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
             self._timeline.clear()
         if self.topics:
             changes.bump(session, *sorted(self.topics))
             self.topics.clear()
         session.commit()
-        for key in self._finished_calls:
-            call = self.calls.pop(key, None)
-            self.live.pop(key, None)
-            if call is not None and call in session:
-                session.expunge(call)
         finished = set(self._finished_calls)
+        for key in self._finished_calls:
+            self.calls.pop(key, None)
+            self.live.pop(key, None)
         # Entries stay loaded until their call ends: a later event (an exit status after
         # an abandon, a transfer's second queue) may still change them.
         for key in [k for k, e in self.entries.items() if (e.system, e.linkedid) in finished]:
-            entry = self.entries.pop(key)
+            self.entries.pop(key)
             self.left_queue.pop(key, None)
-            if entry in session:
-                session.expunge(entry)
         self._finished_calls.clear()
 
     def rollback(self) -> None:
         self.session.rollback()
         self._heard.clear()
-        self._timeline.clear()
-        self.topics.clear()
+        self.callers_to_check.clear()
 
     def close(self) -> None:
         self.session.close()

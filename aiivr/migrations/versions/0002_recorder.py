@@ -109,7 +109,8 @@ def upgrade() -> None:
     sa.Column('call_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['call_id'], ['calls.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('interface', 'started_at', name='uq_agent_status_interface_started')
     )
     with op.batch_alter_table('agent_status', schema=None) as batch_op:
         batch_op.create_index('ix_agent_status_interface_open', ['interface', 'ended_at'], unique=False)

@@ -1,0 +1,134 @@
+"""End-to-end ingest: a large real-mix AMI stream over TCP loopback into `aiivr serve`'s
+pipeline (transport -> translator -> recorder -> SQLite), against panoramisk's raw rate
+on the same stream in the same run.
+
+    .venv/bin/python bench/ingest.py [--events 200000] [--database sqlite|URL]
+
+The stream is the reference capture of a real Asterisk 22 (tests/fixtures), repeated as
+new calls (fresh Uniqueids/Linkedids, later timestamps) so every repeat is recorded anew.
+Two runs: flat out (the server sends as fast as we read: end-to-end events/s, against
+panoramisk's raw rate on the same stream), and paced at --rate (default 40,000/s: the p99
+delay from an event's arrival to its commit when the load is steady; flat out, that delay
+is only the backlog's length). Both check that nothing was lost: every AMI event
+received, every call recorded. Targets (issue 3): >= 40,000 events/s, >= 0.6x
+panoramisk, p99 <= 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import sqlalchemy as sa  # noqa: E402
+
+from aiivr import config as config_mod  # noqa: E402
+from aiivr.db import Database  # noqa: E402
+from aiivr.services import setup  # noqa: E402
+from bench.ami_replay_server import as_new_calls, load_sample_events  # noqa: E402
+from bench.panoramisk_raw import measure_panoramisk, replay_server_process  # noqa: E402
+from pbx_bridge.service import BridgeService  # noqa: E402
+
+
+# The reference capture ends while 77 of its calls are still up: the last repeat leaves
+# them open (each earlier repeat's are closed by the capture's own CoreShowChannels list).
+CALLS_CUT_OFF_BY_THE_CAPTURE = 77
+
+
+def expected_calls(events: int) -> tuple[int, int]:
+    sample = load_sample_events()
+    per_repeat = len([e for e in sample if e.get("Event") != "FullyBooted"])
+    repeats = max(1, -(-events // len(sample)))
+    linkedids = set()
+    for repeat in range(repeats):
+        linkedids |= {e["Linkedid"] for e in as_new_calls(sample, repeat) if e.get("Event") == "Newchannel"}
+    return len(linkedids), per_repeat * repeats
+
+
+async def run_pipeline(port: int, expected: int, url: str) -> dict:
+    cfg = config_mod.parse(f'[site]\ntimezone = "UTC"\n[database]\nurl = "{url}"\n'
+                           f'[ami]\nhost = "127.0.0.1"\nport = {port}\nusername = "bench"\nsecret = "bench"\n', env={})
+    db = Database(url)
+    setup.initialise(db, cfg, admin_password="bench-password")
+    service = BridgeService(cfg, db, ping_interval=30)
+    counters = service.transport.counters
+    await service.start()
+    started = None
+    deadline = time.monotonic() + 600
+    while counters.events_received < expected and time.monotonic() < deadline:
+        if started is None and counters.events_received:
+            started = time.monotonic()
+        await asyncio.sleep(0.001)
+    received_at = time.monotonic()
+    await asyncio.to_thread(service.writer.flush, 120)
+    committed_at = time.monotonic()
+    health = service.health()
+    await service.stop()
+    with db.engine.connect() as conn:
+        calls = conn.execute(sa.text("SELECT count(*) FROM calls")).scalar()
+        open_calls = conn.execute(sa.text("SELECT count(*) FROM calls WHERE ended_at IS NULL")).scalar()
+    db.dispose()
+    delays = sorted(service.writer.delays)
+    return {
+        "received": counters.events_received, "elapsed": committed_at - started,
+        "receive_elapsed": received_at - started, "p99": delays[int(len(delays) * 0.99) - 1] if delays else None,
+        "max_delay": delays[-1] if delays else None, "calls": calls, "open_calls": open_calls,
+        "domain_events": health["events_committed"], "batches": health["batches"],
+        "handler_errors": health["handler_errors"], "issues": health["translation_issues"],
+    }
+
+
+async def one_run(events: int, database: str, rate: float, want_calls: int) -> dict:
+    with replay_server_process(events, new_calls=True, rate=rate) as (port, count):
+        expected = count + 1  # the stream plus the FullyBooted answering Login
+        raw = await measure_panoramisk(port, expected) if not rate else None
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{tmp}/ingest.db" if database == "sqlite" else database
+            result = await run_pipeline(port, expected, url)
+    result.update(expected=expected, raw=raw.wall if raw else None,
+                  rate=result["received"] / result["elapsed"], lost=expected - result["received"])
+    result["ok"] = (result["lost"] == 0 and result["calls"] == want_calls and result["handler_errors"] == 0
+                    and result["open_calls"] == CALLS_CUT_OFF_BY_THE_CAPTURE)
+    return result
+
+
+def report(label: str, r: dict) -> None:
+    print(f"{label}: {r['received']:,} events in {r['elapsed']:.2f} s = {r['rate']:,.0f} events/s end-to-end "
+          f"(received in {r['receive_elapsed']:.2f} s); {r['domain_events']:,} domain events in "
+          f"{r['batches']:,} batches; p99 event->commit {r['p99'] * 1000:.0f} ms (max {r['max_delay'] * 1000:.0f} ms)")
+    print(f"  lost AMI events {r['lost']}; calls recorded {r['calls']:,}; left open {r['open_calls']} "
+          f"(the capture cuts {CALLS_CUT_OFF_BY_THE_CAPTURE} off mid-call); handler errors {r['handler_errors']}")
+
+
+async def main_async(events: int, database: str, paced_rate: float) -> int:
+    want_calls, _ = expected_calls(events)
+    print(f"stream: {events:,}+ AMI events of real Asterisk 22 traffic as {want_calls:,} calls; database {database}")
+    flat = await one_run(events, database, 0.0, want_calls)
+    print(f"panoramisk raw on the same stream (one '*' callback counting): {flat['raw']:,.0f} events/s")
+    report("flat out", flat)
+    paced = await one_run(events, database, paced_rate, want_calls)
+    report(f"paced at {paced_rate:,.0f}/s", paced)
+    ratio = flat["rate"] / flat["raw"]
+    print(f"targets: end-to-end >= 40,000 events/s: {'met' if flat['rate'] >= 40_000 else 'NOT met'} "
+          f"({flat['rate']:,.0f}) | >= 0.6x panoramisk: {'met' if ratio >= 0.6 else 'NOT met'} ({ratio:.2f}x) | "
+          f"p99 <= 200 ms at {paced_rate:,.0f}/s: {'met' if paced['p99'] <= 0.2 else 'NOT met'} "
+          f"({paced['p99'] * 1000:.0f} ms) | nothing lost: {'yes' if flat['ok'] and paced['ok'] else 'NO'}")
+    return 0 if flat["ok"] and paced["ok"] else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--database", default="sqlite", help="sqlite (a temp file) or a database URL")
+    parser.add_argument("--rate", type=float, default=40_000, help="events/s of the paced (latency) run")
+    args = parser.parse_args(argv)
+    return asyncio.run(main_async(args.events, args.database, args.rate))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
