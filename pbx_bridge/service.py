@@ -21,8 +21,9 @@ from aiivr.models.pbx import DataGap, PbxState
 from aiivr.queue_log import read_lines, summarise
 from aiivr.recorder import Recorder
 from aiivr.recorder.backfill import Backfill, backfill_window
+from pbx_bridge.components import default_components
 from pbx_bridge.direction import DEFAULT_INBOUND_CONTEXTS, DirectionRules
-from pbx_bridge.translator import Translator
+from pbx_bridge.translator import Translator, wants_frame
 from pbx_bridge.transport import AmiTransport, TransportError
 from pbx_bridge.writer import BatchWriter
 
@@ -45,7 +46,8 @@ def direction_rules(config: Config) -> DirectionRules:
 
 class BridgeService:
     def __init__(self, config: Config, db: Database, *, ping_interval: float = 10.0,
-                 action_timeout: float = 5.0, backoff_max: float = 30.0) -> None:
+                 action_timeout: float = 5.0, backoff_max: float = 30.0,
+                 components: list | None = None) -> None:
         self.config = config
         self.db = db
         self.translator = Translator(direction_rules(config))
@@ -55,6 +57,7 @@ class BridgeService:
             config.ami.host, config.ami.port, config.ami.username, config.ami.secret,
             on_event=self._on_message, on_connected=self._on_connected, on_disconnected=self._on_disconnected,
             action_timeout=action_timeout, ping_interval=ping_interval, backoff_max=backoff_max,
+            wants=wants_frame,
         )
         self.resyncs = 0
         self.scheduler = None
@@ -62,15 +65,24 @@ class BridgeService:
         self._disconnected_at: dt.datetime | None = self._last_seen()
         self._translate = self.translator.translate
         self._put = self.writer.put
+        self.components = default_components(self) if components is None else components
+        self._restarts_seen = 0
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         self.writer.start()
         self._start_jobs()
+        for component in self.components:
+            await component.start(self)
         await self.transport.start()
 
     async def stop(self) -> None:
+        for component in reversed(self.components):
+            try:
+                await component.stop()
+            except Exception:  # noqa: BLE001 - one component's failure must not stop the others
+                log.exception("component %s failed to stop", getattr(component, "name", component))
         await self.transport.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
@@ -103,7 +115,9 @@ class BridgeService:
 
     def _on_message(self, message: dict) -> None:
         # The hot path: translate and hand over; the writer thread does the database work.
-        self._put(self._translate(message))
+        events = self._translate(message)
+        if events:
+            self._put(events)
 
     async def _on_connected(self) -> None:
         log.info("AMI session ready on %s:%s; resyncing", self.config.ami.host, self.config.ami.port)
@@ -120,6 +134,15 @@ class BridgeService:
         self.resyncs += 1
         if gap_start is not None:
             await self._backfill(gap_start)
+        # Let the recorder see the login's FullyBooted first, so pbx_restarted is known.
+        await asyncio.to_thread(self.writer.flush, 10)
+        restarted = self.recorder.pbx_restarts > self._restarts_seen
+        self._restarts_seen = self.recorder.pbx_restarts
+        for component in self.components:
+            try:
+                await component.on_session_ready(self, pbx_restarted=restarted)
+            except Exception:  # noqa: BLE001 - logged; the session itself stays up
+                log.exception("component %s failed after login", getattr(component, "name", component))
 
     async def _backfill(self, gap_start: dt.datetime) -> None:
         """Queue entries that began and ended while we were away, from queue_log."""
@@ -183,7 +206,7 @@ class BridgeService:
         return {
             "connected": self.transport.connected,
             **self.transport.counters.as_dict(),
-            "events_committed": self.writer.committed,
+            "events_committed": self.writer.events,
             "pending": self.writer.pending(),
             "batches": self.writer.batches,
             "p99_commit_delay_seconds": p99,

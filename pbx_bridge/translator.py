@@ -866,6 +866,31 @@ _VARSET_ROUTES: dict[str, str] = {
 HANDLED_EVENTS = frozenset({"Newchannel", "DialBegin", "VarSet", *(name for name in _HANDLERS if " " not in name)})
 
 
+_WANTED_VARIABLES = frozenset(_VARSET_ROUTES)
+_LIFECYCLE_EVENTS = frozenset({"FullyBooted", "Shutdown"})  # the transport itself acts on these
+_VARIABLE_LINE = "\r\nVariable: "
+
+
+def wants_frame(frame: str) -> bool:
+    """Whether an AMI frame (its raw text) can mean anything to the translator, decided
+    before it is parsed: most of the traffic (Newexten, Newstate, DeviceStateChange, VarSet
+    of other variables...) is dropped here for the cost of a string scan.
+
+    Replies and anything carrying an ActionID always pass: they belong to an action."""
+    if not frame.startswith("Event: "):
+        return True
+    end = frame.find("\r\n", 7)
+    name = frame[7:end] if end >= 0 else frame[7:]
+    if name == "VarSet":
+        start = frame.find(_VARIABLE_LINE)
+        if start < 0:
+            return False
+        start += len(_VARIABLE_LINE)
+        stop = frame.find("\r\n", start)
+        return (frame[start:stop] if stop >= 0 else frame[start:]) in _WANTED_VARIABLES
+    return name in HANDLED_EVENTS or name in _LIFECYCLE_EVENTS or "\r\nActionID: " in frame
+
+
 class Translator:
     """Turns AMI messages into domain events.
 

@@ -110,6 +110,7 @@ class AmiTransport:
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
         boot_timeout: float = 30.0,
+        wants: Callable[[str], bool] | None = None,
     ):
         self.host = host
         self.port = port
@@ -120,6 +121,7 @@ class AmiTransport:
         self.action_timeout = action_timeout
         self.ping_interval = ping_interval
         self.boot_timeout = boot_timeout
+        self._wants = wants  # frame text -> False to skip an event unparsed (see AmiProtocol)
         self.counters = TransportCounters()
         self._sink = EventSink(on_event, self.counters)
         self._backoff = Backoff(backoff_initial, backoff_max)
@@ -274,7 +276,7 @@ class AmiTransport:
 
     def _new_protocol(self) -> AmiProtocol:
         session = self._session
-        protocol = AmiProtocol(self._sink, on_fully_booted=lambda: _Session.resolve(session.booted))
+        protocol = AmiProtocol(self._sink, on_fully_booted=lambda: _Session.resolve(session.booted), wants=self._wants)
         session.protocol = protocol
         return protocol
 

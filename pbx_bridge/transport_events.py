@@ -28,6 +28,7 @@ class TransportCounters:
     ping_failures: int = 0  # pings unanswered or answered wrongly (each one drops the session)
     handler_errors: int = 0  # exceptions raised by on_event (or by the task it returned)
     dropped_frames: int = 0  # frames that were neither an event nor a reply to a pending action
+    skipped_frames: int = 0  # events the consumer said it never uses (not parsed, not delivered)
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -68,8 +68,12 @@ def action_name(action: Action | dict) -> str:
 
 
 class AmiProtocol(AMIProtocol):
-    def __init__(self, sink: EventSink, *, on_fully_booted: Callable[[], None]):
+    def __init__(self, sink: EventSink, *, on_fully_booted: Callable[[], None],
+                 wants: Callable[[str], bool] | None = None):
         self._sink = sink
+        # Skips, before parsing, frames the consumer has said it will never use. It must
+        # let through every frame that starts with "Response" or carries an ActionID.
+        self._wants = wants
         self._on_fully_booted = on_fully_booted
         self._frames = FrameBuffer()
         self._forgotten: dict[str, None] = {}  # insertion-ordered set, oldest first
@@ -103,7 +107,11 @@ class AmiProtocol(AMIProtocol):
         sink = self._sink
         on_event = sink.on_event
         delivered = 0
+        wants = self._wants
         for frame in frames:
+            if wants is not None and not wants(frame):
+                sink.counters.skipped_frames += 1
+                continue
             message = parse_frame(frame)
             action_id = message.get("ActionID")
             if action_id is not None and self._route_reply(action_id, message):

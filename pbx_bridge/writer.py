@@ -26,9 +26,10 @@ class BatchWriter:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="aiivr-recorder", daemon=True)
-        self.committed = 0
+        self.committed = 0  # messages (groups of domain events) committed
+        self.events = 0  # domain events committed
         self.batches = 0
-        self.delays: deque[float] = deque(maxlen=100_000)  # seconds from arrival to commit
+        self.delays: deque[float] = deque(maxlen=100_000)  # seconds from arrival to commit, per message
         self.failed = 0
         self._in_flight = 0  # taken from the queue, not yet committed
 
@@ -36,9 +37,9 @@ class BatchWriter:
         self._thread.start()
 
     def put(self, events: Sequence[object]) -> None:
+        """Hand over the domain events of one AMI message (called from the read loop)."""
         if events:
-            now = time.monotonic()
-            self._queue.extend((now, e) for e in events)
+            self._queue.append((time.monotonic(), events))
             if len(self._queue) >= MAX_BATCH:
                 self._wake.set()
 
@@ -74,20 +75,21 @@ class BatchWriter:
             arrived = []
             queue = self._queue
             while queue and len(batch) < MAX_BATCH:
-                at, event = queue.popleft()
+                at, events = queue.popleft()
                 arrived.append(at)
-                batch.append(event)
-            self._in_flight = len(batch)
+                batch.extend(events)
+            self._in_flight = len(arrived)
             try:
                 self._apply(batch)
             except Exception:  # noqa: BLE001 - the recorder isolates bad events; this is the last guard
                 self.failed += len(batch)
-                self.committed += len(batch)  # counted as handled so flush() does not wait forever
+                self.committed += len(arrived)  # counted as handled so flush() does not wait forever
                 self._in_flight = 0
                 log.exception("writer lost a batch of %d events", len(batch))
                 continue
             done = time.monotonic()
             self.delays.extend(done - at for at in arrived)
-            self.committed += len(batch)
+            self.committed += len(arrived)
+            self.events += len(batch)
             self._in_flight = 0
             self.batches += 1

@@ -1,0 +1,25 @@
+"""live operations: command outbox, wanted memberships, pause intervals (issue 4)
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-26
+
+Reserved so work on several issues can add tables in parallel with a fixed order;
+empty until that issue fills it.
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

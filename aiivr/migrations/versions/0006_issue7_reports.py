@@ -1,0 +1,25 @@
+"""call log and KPI indexes or rollups (issue 7)
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-26
+
+Reserved so work on several issues can add tables in parallel with a fixed order;
+empty until that issue fills it.
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
