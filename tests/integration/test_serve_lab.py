@@ -4,6 +4,7 @@ Asterisk's own queue_log of the same run."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pytest
@@ -119,3 +120,12 @@ async def test_agent_status_follows_the_pbx(served):
         await wait_until(lambda: alice_status() == ("online", None), what="alice online after the call")
     finally:
         await service.stop()
+
+
+def test_serve_check_against_the_lab(clean_lab, database_url, tmp_path, capsys):
+    from cli.main import main
+
+    path, _ = lab_config(clean_lab, database_url, tmp_path)
+    assert main(["--config", str(path), "serve", "--check"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["database"] == "ok" and report["ami"] == "ok"
