@@ -38,7 +38,9 @@ class InterfaceState:
             return "ringing", None
         if self.device_busy:
             return "on_call", None
-        if self.paused:
+        if self.paused and self.queues <= self.paused.keys():
+            # Paused everywhere it is a member: AIIVR pauses all queues at once. A pause in
+            # one queue only (made on the PBX by hand) still leaves it taking calls.
             reason = _one_reason(self.paused)
             return ("wrap_up" if reason == AFTER_CALL_WORK_REASON else "paused"), reason or None
         return "online", None
