@@ -137,6 +137,18 @@ class OutboundDialed(ChannelEvent):
 
 
 @dataclass(**_EVENT)
+class OutboundAnswered(ChannelEvent):
+    """The number dialled from an outbound context answered (DialEnd, DialStatus ANSWER).
+    The channel fields are the dialling channel; caller_num is its caller ID (an agent's
+    phone shows its extension there)."""
+
+    context: str
+    number: str
+    caller_num: str
+    dest_channel: str
+
+
+@dataclass(**_EVENT)
 class CallerIdChanged(ChannelEvent):
     caller_num: str
     caller_name: str

@@ -54,6 +54,7 @@ from aiivr.events import (
     MemberSnapshot,
     MemberStatus,
     OriginateResult,
+    OutboundAnswered,
     OutboundDialed,
     PbxBooted,
     QueueEntrySnapshot,
@@ -180,6 +181,34 @@ def _dial_begin_handler(classify: Callable[[str], Direction]) -> Handler:
         )
 
     return _on_DialBegin
+
+
+def _dial_end_handler(classify: Callable[[str], Direction]) -> Handler:
+    def _on_DialEnd(m: Message, ts: float, system: str) -> Events:
+        get = m.get
+        if text(get("DialStatus")) != "ANSWER":
+            return NO_EVENTS  # busy, no answer, cancel: the call's hangup tells the rest
+        context = text(get("Context"))
+        if not context or classify(context) is not Direction.OUTBOUND:
+            return NO_EVENTS  # queue and internal dials: the queue events say who answered
+        uniqueid, linkedid = ident(get("Uniqueid")), ident(get("Linkedid"))
+        if not uniqueid or not linkedid:
+            return _dropped(m, ts, system, _NO_CHANNEL_IDS)
+        return (
+            OutboundAnswered(
+                ts=ts,
+                system=system,
+                uniqueid=uniqueid,
+                linkedid=linkedid,
+                channel=text(get("Channel")),
+                context=context,
+                number=text(get("Exten")),
+                caller_num=caller_text(get("CallerIDNum")),
+                dest_channel=text(get("DestChannel")),
+            ),
+        )
+
+    return _on_DialEnd
 
 
 def _on_NewCallerid(m: Message, ts: float, system: str) -> Events:
@@ -863,7 +892,7 @@ _VARSET_ROUTES: dict[str, str] = {
 }
 
 #: AMI event names this translator turns into domain events (VarSet only for a few variables).
-HANDLED_EVENTS = frozenset({"Newchannel", "DialBegin", "VarSet", *(name for name in _HANDLERS if " " not in name)})
+HANDLED_EVENTS = frozenset({"Newchannel", "DialBegin", "DialEnd", "VarSet", *(name for name in _HANDLERS if " " not in name)})
 
 
 _WANTED_VARIABLES = frozenset(_VARSET_ROUTES)
@@ -907,6 +936,7 @@ class Translator:
         classify = (rules or DirectionRules()).classify
         handlers["Newchannel"] = _newchannel_handler(classify)
         handlers["DialBegin"] = _dial_begin_handler(classify)
+        handlers["DialEnd"] = _dial_end_handler(classify)
         self._handlers = handlers
         self._default_system = default_system
         self._strict = strict

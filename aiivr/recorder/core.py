@@ -48,6 +48,7 @@ class Recorder:
             ev.ChannelHungUp: self._on_hangup,
             ev.ChannelOriginTagged: self._on_origin,
             ev.OutboundDialed: self._on_outbound_dialed,
+            ev.OutboundAnswered: self._on_outbound_answered,
             ev.ChannelHeld: self._on_hold,
             ev.ChannelUnheld: self._on_unhold,
             ev.CallTransferred: self._on_transfer,
@@ -168,6 +169,18 @@ class Recorder:
         self._direction(call, ev.Direction.OUTBOUND.value)
         self.store.timeline(call, e.ts, "dial", uniqueid=e.uniqueid, detail={"number": e.number})
 
+    def _on_outbound_answered(self, e: ev.OutboundAnswered) -> None:
+        call = self.store.call(e.system, e.linkedid, e.ts)
+        self._direction(call, ev.Direction.OUTBOUND.value)
+        if call.answered_at is None:
+            call.answered_at = to_dt(e.ts)
+        if call.agent_user_id is None:
+            # An agent's phone dials with its extension as caller ID.
+            user_id = self.store.user_by_extension(e.caller_num)
+            if user_id is not None:
+                call.agent_user_id = user_id
+        self.store.timeline(call, e.ts, "answered", uniqueid=e.uniqueid, detail={"number": e.number})
+
     def _on_hangup(self, e: ev.ChannelHungUp) -> None:
         key = (e.system, e.linkedid)
         call = self.store.call(e.system, e.linkedid, e.ts, create=False)
@@ -194,6 +207,8 @@ class Recorder:
             return  # ended once, ended for good: a replayed hangup changes nothing
         call.ended_at = at
         call.end_cause = cause[:64]
+        if call.direction == "outbound" and call.answered_at is not None and not call.talk_seconds:
+            call.talk_seconds = round(max(0.0, ts - call.answered_at.timestamp()), 3)
         entries = self.store.entries_of_call(call)
         for entry in entries:
             if (entry.system, entry.uniqueid) in self.store.pending_abandons:

@@ -80,6 +80,7 @@ class Store:
         self._absent_entries: set[EntryKey] = set()
         self._users: dict[str, int] = {}
         self._users_loaded_at = 0.0
+        self._extensions: dict[str, int | None] = {}
         self._insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
         self._load_open_rows()
 
@@ -131,8 +132,17 @@ class Store:
         if time.monotonic() - self._users_loaded_at > USER_CACHE_SECONDS:
             rows = self.session.exec(select(User.interface, User.id).where(User.interface.is_not(None))).all()
             self._users = {iface: uid for iface, uid in rows}
+            self._extensions.clear()
             self._users_loaded_at = time.monotonic()
         return self._users.get(interface)
+
+    def user_by_extension(self, extension: str) -> int | None:
+        if not extension:
+            return None
+        if extension not in self._extensions:
+            row = self.session.exec(select(User.id).where(User.extension == extension)).first()
+            self._extensions[extension] = row
+        return self._extensions[extension]
 
     # ---------------------------------------------------------------- calls
 

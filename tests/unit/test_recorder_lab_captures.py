@@ -111,10 +111,17 @@ def test_spy_sessions_land_on_the_agents_call_timeline(db, record):
     assert [t[2] for t in spied] == ["spy_start", "spy_stop"] * 3
 
 
-def test_outbound_call_is_outbound(db, record):
+def test_outbound_call_is_outbound_answered_and_attributed_to_the_agents_phone(db, config, record):
+    from aiivr.principal import BOOTSTRAP, Ctx
+    from aiivr.services import users
+
+    ctx = Ctx(db=db, config=config, actor=BOOTSTRAP)
+    alice = users.add_user(ctx, name="alice", role="agent", password="alice-password", extension="1001")
     record("outbound")
     (call,) = _calls(db).values()
     assert call.direction == "outbound" and call.recording_path.startswith("/var/spool/asterisk/recordings/outbound-")
+    assert (call.disposition, call.agent_user_id) == ("answered", alice.id)
+    assert call.talk_seconds == pytest.approx(3.0, abs=0.5)  # the lab's far end talks TALK=3 s
 
 
 def test_every_call_is_closed_after_each_capture(db, record):
