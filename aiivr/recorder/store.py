@@ -61,6 +61,7 @@ class Store:
         self.calls: dict[CallKey, CallRow] = {}
         self.live: dict[CallKey, set[str]] = {}
         self.entries: dict[EntryKey, EntryRow] = {}
+        self._by_caller: dict[tuple[str, str], list[EntryRow]] = {}  # (system, caller uniqueid)
         self.agents: dict[str, InterfaceState] = {}
         self.status_rows: dict[str, StatusRow] = {}
         self.members: dict[tuple[str, str], MemberRow] = {}
@@ -93,7 +94,7 @@ class Store:
         for call in self._rows(CallRow, sa.select(CALLS).where(CALLS.c.ended_at.is_(None))):
             self.calls[(call.system, call.linkedid)] = call
         for entry in self._rows(EntryRow, sa.select(ENTRIES).where(ENTRIES.c.ended_at.is_(None))):
-            self.entries[(entry.system, entry.uniqueid, entry.queue)] = entry
+            self._keep_entry(entry)
         for member in self._rows(MemberRow, sa.select(MEMBERS)):
             self.members[(member.queue, member.interface)] = member
             state = self.agent(member.interface, member.member_name)
@@ -120,7 +121,7 @@ class Store:
             for chunk in _chunks(list({u for s, u, _ in missing_entries if s == system})):
                 query = sa.select(ENTRIES).where(ENTRIES.c.system == system, ENTRIES.c.uniqueid.in_(chunk))
                 for entry in self._rows(EntryRow, query):
-                    self.entries[(entry.system, entry.uniqueid, entry.queue)] = entry
+                    self._keep_entry(entry)
         self._absent_entries = {k for k in missing_entries if k not in self.entries}
 
     # ---------------------------------------------------------------- users
@@ -184,7 +185,7 @@ class Store:
                                              ENTRIES.c.queue == queue)
             found = self._rows(EntryRow, query)
             if found:
-                entry = self.entries[key] = found[0]
+                entry = self._keep_entry(found[0])
         return entry
 
     def new_entry(self, *, call: CallRow | None = None, **values) -> EntryRow:
@@ -193,9 +194,8 @@ class Store:
         entry = EntryRow(local_date=local.date(), local_hour=local.hour, **values)
         entry.call = call
         self._new[ENTRIES].append(entry)
-        key = (entry.system, entry.uniqueid, entry.queue)
-        self.entries[key] = entry
-        self._absent_entries.discard(key)
+        self._keep_entry(entry)
+        self._absent_entries.discard((entry.system, entry.uniqueid, entry.queue))
         self.topics.add("queues")
         return entry
 
@@ -205,7 +205,15 @@ class Store:
         return [e for e in self.entries.values() if e.linkedid == linkedid and e.system == system]
 
     def open_entries_of(self, system: str, uniqueid: str) -> list[EntryRow]:
-        return [e for (sy, uid, _), e in self.entries.items() if sy == system and uid == uniqueid and e.ended_at is None]
+        return [e for e in self._by_caller.get((system, uniqueid), ()) if e.ended_at is None]
+
+    def _keep_entry(self, entry: EntryRow) -> EntryRow:
+        """Into the working set, indexed by its key and by its caller's channel."""
+        key = (entry.system, entry.uniqueid, entry.queue)
+        if key not in self.entries:
+            self._by_caller.setdefault((entry.system, entry.uniqueid), []).append(entry)
+        self.entries[key] = entry
+        return entry
 
     # ---------------------------------------------------------------- timeline
 
@@ -371,8 +379,13 @@ class Store:
         # Entries stay loaded until their call ends: a later event (an exit status after
         # an abandon, a transfer's second queue) may still change them.
         for key in [k for k, e in self.entries.items() if (e.system, e.linkedid) in finished]:
-            self.entries.pop(key)
+            entry = self.entries.pop(key)
             self.left_queue.pop(key, None)
+            same_caller = self._by_caller.get((entry.system, entry.uniqueid), [])
+            if entry in same_caller:
+                same_caller.remove(entry)
+            if not same_caller:
+                self._by_caller.pop((entry.system, entry.uniqueid), None)
         self._finished_calls.clear()
 
     def rollback(self) -> None:
