@@ -35,7 +35,9 @@ def serve(
 
     rt = current()
     cfg = rt.config()
-    _setup_logging(log_level or cfg.log.level, cfg.log.file)
+    level = log_level or cfg.log.level
+    if level not in LEVELS:
+        raise typer.BadParameter(f"unknown log level {level!r}: use debug, info, warning or error")
     db = rt.database(check_schema=False)
     if check:
         result = asyncio.run(check_pbx(cfg, db))
@@ -46,6 +48,8 @@ def serve(
     schema.require_current(db)
     if not cfg.ami.username:
         raise typer.BadParameter("set [ami] username and secret in the config (or AIIVR_AMI_USERNAME/SECRET)")
+    # Only the long-running service takes over the process's logging (--check prints JSON).
+    _setup_logging(level, cfg.log.file)
     service = BridgeService(cfg, db)
     asyncio.run(_run(service))
     done(f"stopped: {json.dumps(service.health())}")
@@ -62,8 +66,6 @@ async def _run(service) -> None:
 
 
 def _setup_logging(level: str, path: str) -> None:
-    if level not in LEVELS:
-        raise typer.BadParameter(f"unknown log level {level!r}: use debug, info, warning or error")
     handler: logging.Handler = logging.FileHandler(path) if path else logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()

@@ -131,7 +131,9 @@ async def test_asterisk_restarted_mid_call(clean_lab, setup_db, tmp_path, how):
         await wait_until(lambda: _all_closed(db), what="every call closed")
     finally:
         await service.stop()
-    (call,) = recorded_calls(db)
+    calls = recorded_calls(db)
+    assert len(calls) == 1, [(c.linkedid, c.caller_num, c.disposition, c.end_cause, c.origin, c.queue) for c in calls]
+    (call,) = calls
     if how == "crash":
         assert (call.disposition, call.end_cause) == ("pbx_restart", "pbx_restart")
     else:  # a clean stop hangs the channels up first, and we saw that
