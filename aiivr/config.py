@@ -73,6 +73,13 @@ class WrapupConfig:
 
 
 @dataclass(frozen=True)
+class RingNoAnswerConfig:
+    # Pause an agent after this many queue calls in a row rang it unanswered; 0 = never.
+    pause_after: int = 0
+    reason: str = "no_answer"
+
+
+@dataclass(frozen=True)
 class RecordingsConfig:
     dir: str = field(default_factory=lambda: str(paths.data_dir() / "recordings"))
     spool_dir: str = "/var/spool/asterisk/recordings"
@@ -120,6 +127,7 @@ FIXED_SECTIONS: dict[str, type] = {
     "monitor": MonitorConfig,
     "outbound": OutboundConfig,
     "wrapup": WrapupConfig,
+    "ring_no_answer": RingNoAnswerConfig,
     "recordings": RecordingsConfig,
     "kpi": KpiConfig,
     "alerts": AlertsConfig,
@@ -143,6 +151,7 @@ class Config:
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
     outbound: OutboundConfig = field(default_factory=OutboundConfig)
     wrapup: WrapupConfig = field(default_factory=WrapupConfig)
+    ring_no_answer: RingNoAnswerConfig = field(default_factory=RingNoAnswerConfig)
     recordings: RecordingsConfig = field(default_factory=RecordingsConfig)
     kpi: KpiConfig = field(default_factory=KpiConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)

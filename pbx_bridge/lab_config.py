@@ -14,8 +14,9 @@ AMI_USERNAME = "aiivr"
 # Paths as Asterisk sees them inside the rootfs (asterisk.conf, extensions.conf)
 PBX_RECORDINGS = "/var/spool/asterisk/recordings"
 PBX_QUEUE_LOG = "/var/log/asterisk/queue_log"
-# The VarSet variables manager.conf lets through (see varset_complement)
-VARSET_KEEP = ("MIXMONITOR_FILENAME", "QUEUESTATUS")
+# The VarSet variables manager.conf lets through (see varset_complement); AIIVR_ORIGIN
+# tags the calls AIIVR originates (outbound, callback, monitor)
+VARSET_KEEP = ("MIXMONITOR_FILENAME", "QUEUESTATUS", "AIIVR_ORIGIN")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from aiivr.models.calls import ABANDONED, ANSWERED, OPEN, PBX_RESTART, TIMED_OUT
 from aiivr.models.pbx import PbxState
 from aiivr.recorder.agent_state import BUSY_DEVICE
 from aiivr.recorder.backfill import Backfill, apply_backfill
+from aiivr.recorder.expectations import Expectations
 from aiivr.recorder.rows import CallRow as Call
 from aiivr.recorder.snapshots import Snapshots
 from aiivr.numbers import normalise_number
@@ -42,6 +43,8 @@ class Recorder:
         self.applied = 0
         self.pbx_restarts = 0
         self.backfilled = 0
+        # Changes serve's outbox asked for: the status row they open names who asked.
+        self.expected = Expectations()
         self._handlers: dict[type, Callable[[object], None]] = {
             ev.ChannelCreated: self._on_channel_created,
             ev.CallerIdChanged: self._on_caller_id,
@@ -440,7 +443,7 @@ class Recorder:
             # took a direct call: on_call from the device state (docs/call-model.md).
             state.device_busy = (e.device_state in BUSY_DEVICE and not e.in_call
                                  and not state.ringing and state.call_uniqueid is None)
-        self.store.sync_status(state, e.ts)
+        self.store.sync_status(state, e.ts, set_by=self.expected.who(e))
 
     def _on_member_removed(self, e: ev.MemberRemoved) -> None:
         self.snapshots.delete_member(e.queue, e.interface)
@@ -448,7 +451,7 @@ class Recorder:
             return
         state = self.store.agent(e.interface, e.member_name)
         state.set_member(e.queue, False)
-        self.store.sync_status(state, e.ts)
+        self.store.sync_status(state, e.ts, set_by=self.expected.who(e))
 
     # ------------------------------------------------------------------ monitoring, recordings, CSAT
 
