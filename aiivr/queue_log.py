@@ -9,7 +9,7 @@ to hold our records to Asterisk's own account of the same calls.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 ENTRY_EVENTS = {"ENTERQUEUE", "CONNECT", "COMPLETEAGENT", "COMPLETECALLER", "ABANDON", "EXITWITHTIMEOUT",
                 "EXITEMPTY", "EXITWITHKEY", "RINGNOANSWER", "RINGCANCELED", "TRANSFER", "BLINDTRANSFER",
@@ -72,6 +72,14 @@ def _int(value: str) -> int | None:
         return None
 
 
+class Ring(NamedTuple):
+    """A RINGNOANSWER: the queue rang this member for its whole timeout."""
+
+    agent: str
+    at: float
+    ring_ms: int | None
+
+
 @dataclass
 class EntrySummary:
     """What queue_log says became of one queue entry (callid, queue)."""
@@ -86,7 +94,7 @@ class EntrySummary:
     agent: str | None = None
     ended: float | None = None
     completed_by: str | None = None
-    ring_no_answer: list[str] = field(default_factory=list)
+    ring_no_answer: list[Ring] = field(default_factory=list)
 
 
 def summarise(lines: Iterable[QueueLogLine]) -> dict[tuple[str, str], EntrySummary]:
@@ -119,5 +127,5 @@ def summarise(lines: Iterable[QueueLogLine]) -> dict[tuple[str, str], EntrySumma
         elif line.event == "EXITWITHKEY":
             entry.outcome, entry.wait_seconds, entry.ended = "exit_key", _int(line.datum(3)), line.epoch
         elif line.event == "RINGNOANSWER":
-            entry.ring_no_answer.append(line.agent)
+            entry.ring_no_answer.append(Ring(line.agent, line.epoch, _int(line.datum(0))))
     return entries

@@ -1,0 +1,178 @@
+"""The daily rollup equals the raw computation: on a varied month of data, and after
+every kind of late change (a late queue entry, a status row closed late, a call resolved
+or a repeat call arriving later, a queue_log backfill, a threshold changed)."""
+
+import datetime as dt
+import random
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from aiivr.models import AgentStatus, Call
+from aiivr.models.queues import Queue
+from aiivr.models.reports import KpiDay, KpiDirty, KpiMonth
+from aiivr.queue_log import read_lines, summarise
+from aiivr.recorder import Recorder
+from aiivr.recorder.backfill import Backfill
+from aiivr.services.kpi import kpi_report
+from tests.unit.kpi_rows import Rows, at
+
+ALICE_IF, BOB_IF = "Local/1001@agents/n", "Local/1002@agents/n"
+FIRST = dt.date(2026, 2, 25)  # forty days: all of March (its DST change included) and the edges
+DAYS = 40
+RANGE = ("2026-02-25 00:00", "2026-04-06 00:00")
+
+
+def make_month(people, seed=7):
+    rnd = random.Random(seed)
+    rows = Rows(people.db)
+    agents = [(people.agent, ALICE_IF), (people.agent2, BOB_IF)]
+    callers = [f"0301234{n:03d}" for n in range(30)] + ["anonymous"]
+    for day in range(DAYS):
+        date = FIRST + dt.timedelta(days=day)
+        for agent, iface in agents:  # a shift with a lunch break, sometimes across midnight
+            start = f"{date} 0{rnd.randint(6, 8)}:{rnd.randint(0, 59):02d}"
+            rows.status(iface, "online", start, f"{date} 12:00", user=agent)
+            rows.status(iface, "paused", f"{date} 12:00", f"{date} 12:{rnd.randint(20, 59):02d}", user=agent,
+                        reason=rnd.choice(["lunch", "smoke", None]))
+            end = f"{date + dt.timedelta(days=1)} 00:{rnd.randint(10, 50):02d}" if rnd.random() < 0.3 else f"{date} 17:00"
+            rows.status(iface, "online", f"{date} 13:00", end, user=agent)
+        for _ in range(rnd.randint(3, 8)):
+            queue = rnd.choice(["support", "sales"])
+            start = f"{date} {rnd.randint(9, 16):02d}:{rnd.randint(0, 59):02d}:{rnd.randint(0, 59):02d}"
+            wait = rnd.choice([0, 2, 4, 7, 15, 25, 40])
+            outcome = rnd.choice(["answered"] * 4 + ["abandoned", "timed_out"])
+            agent, iface = rnd.choice(agents)
+            answered = outcome == "answered"
+            call = rows.call(start, caller=rnd.choice(callers), queue=queue, agent=agent if answered else None,
+                             disposition=outcome, answered_after=wait if answered else None,
+                             hold=rnd.choice([0, 0, 12]) if answered else 0,
+                             csat=rnd.choice([None, 1, 3, 4, 5]) if answered else None,
+                             resolved=answered and rnd.random() < 0.5)
+            rows.entry(call, start, queue=queue, outcome=outcome, wait=wait,
+                       talk=rnd.randint(20, 300) if answered else None, agent=agent if answered else None,
+                       interface=iface if answered else None)
+            if rnd.random() < 0.3:
+                rows.event(call, start, "ring_no_answer", queue=queue, user=agent, interface=iface)
+    return rows
+
+
+def both(people, now, by=None):
+    ctx = people.ctx(people.supervisor)
+    kwargs = dict(start=at(RANGE[0]), end=at(RANGE[1]), by=by, now=now)
+    return kpi_report(ctx, use_rollup=True, **kwargs), kpi_report(ctx, use_rollup=False, **kwargs)
+
+
+def assert_equal(people, now):
+    for by in (None, "agent", "queue", "day"):
+        rolled, raw = both(people, now, by)
+        assert rolled == raw, by
+    return rolled
+
+
+def built_days(db) -> int:
+    with db.read() as session:
+        return len(session.exec(select(KpiDay)).all())
+
+
+def built_months(db) -> list[dt.date]:
+    with db.read() as session:
+        return [m.month for m in session.exec(select(KpiMonth))]
+
+
+@pytest.fixture
+def month(people):
+    make_month(people)
+    return people
+
+
+def test_a_month_rolled_up_equals_the_raw_computation(month):
+    now = at("2026-05-01 12:00")
+    report = assert_equal(month, now)
+    assert built_days(month.db) == DAYS  # the rollup was used, not bypassed
+    assert built_months(month.db) == [dt.date(2026, 3, 1)]  # and March folded into one month
+    assert report.total["offered"] > 60 and report.total["fcr_rate"] is not None
+    with month.db.read() as session:
+        assert session.exec(select(KpiDirty)).all() == []  # every note taken
+
+
+def test_late_changes_are_never_left_out(month):
+    now = at("2026-05-01 12:00")
+    rows = Rows(month.db)
+    rows.call("2026-03-22 12:00", caller="0309999999", queue="support", agent=month.agent, resolved=True)
+    assert_equal(month, now)
+    # A queue entry recorded late for a day already rolled up.
+    call = rows.call("2026-03-25 10:00", queue="support", disposition="abandoned", answered_after=None)
+    rows.entry(call, "2026-03-25 10:00", queue="support", outcome="abandoned", wait=33)
+    before = both(month, now)[1].total["abandoned"]
+    assert assert_equal(month, now).total["abandoned"] == before
+    assert built_months(month.db) == [dt.date(2026, 3, 1)]  # March was forgotten and folded again
+    # A status row closed late: alice's online row of the 26th ran on past midnight.
+    with month.db.write() as session:
+        row = session.exec(select(AgentStatus).where(AgentStatus.local_date == dt.date(2026, 3, 26),
+                                                     AgentStatus.status == "online")
+                           .order_by(AgentStatus.started_at.desc())).first()
+        row.ended_at = row.ended_at + dt.timedelta(hours=3)
+        session.add(row)
+    assert_equal(month, now)
+    # A call resolved long after, and a repeat call that turns an old resolution into a failure.
+    with month.db.write() as session:
+        old = session.exec(select(Call).where(Call.local_date == dt.date(2026, 3, 21), Call.resolved.is_(False),
+                                              Call.caller_num_norm != "")).first()
+        old.resolved = True
+        session.add(old)
+    fcr_before = assert_equal(month, now).total["fcr_rate"]
+    rows.call("2026-03-24 09:00", caller="030 999 9999", queue="sales", disposition="abandoned", answered_after=None)
+    after = assert_equal(month, now)
+    assert after.total["fcr_rate"] < fcr_before
+
+
+def test_a_day_built_before_its_fcr_windows_closed_is_rebuilt_after(month):
+    early = at("2026-04-06 12:00")  # 2026-04-03's calls are still inside their windows
+    first = both(month, early)[0].total
+    with month.db.read() as session:
+        final = dict(session.exec(select(KpiDay.local_date, KpiDay.fcr_final)).all())
+    assert final[dt.date(2026, 3, 20)] is True and final[dt.date(2026, 4, 3)] is False
+    rows = Rows(month.db)
+    with month.db.read() as session:
+        resolved = session.exec(select(Call).where(Call.resolved.is_(True), Call.caller_num_norm != "",
+                                                   Call.local_date == dt.date(2026, 4, 3))).first()
+    rows.call("2026-04-08 09:00", caller=resolved.caller_num, queue="support", disposition="abandoned",
+              answered_after=None)  # after the range, inside 3 April's window
+    later = assert_equal(month, at("2026-04-30 12:00")).total
+    assert later["fcr_pending"] < first["fcr_pending"]
+
+
+def test_a_queue_log_backfill_into_old_days_is_seen(month, config):
+    now = at("2026-05-01 12:00")
+    assert_equal(month, now)
+    epoch = int(at("2026-03-27 10:00").timestamp())
+    lines = [f"{epoch}|late-1.1|support|NONE|ENTERQUEUE||0301234999|1",
+             f"{epoch + 9}|late-1.1|support|alice|CONNECT|9|late-1.2|3",
+             f"{epoch + 70}|late-1.1|support|alice|COMPLETEAGENT|9|61|1"]
+    summaries = tuple(summarise(x for x in read_lines(lines) if not isinstance(x, Exception)).values())
+    recorder = Recorder(month.db, config)
+    recorder.apply([Backfill(ts=epoch + 70, system="", summaries=summaries, since=0)])
+    recorder.close()
+    raw_before = both(month, now)[1].total
+    assert assert_equal(month, now).total["answered"] == raw_before["answered"]
+
+
+def test_a_changed_threshold_rebuilds_everything(month):
+    now = at("2026-05-01 12:00")
+    assert_equal(month, now)
+    with month.db.write() as session:
+        support = session.exec(select(Queue).where(Queue.name == "support")).one()
+        support.service_level_seconds, support.short_abandon_seconds = 3, 30
+        session.add(support)
+    assert_equal(month, now)
+
+
+def test_the_triggers_note_every_writer(month):
+    with month.db.write() as session:
+        session.execute(sa.delete(KpiDirty))
+        session.execute(sa.update(Call).where(Call.local_date == dt.date(2026, 3, 21)).values(csat_score=1))
+    with month.db.read() as session:
+        kinds = {row.kind for row in session.exec(select(KpiDirty))}
+    assert kinds == {"c"}
