@@ -15,9 +15,9 @@ $(BIN)/aiivr: pyproject.toml
 
 venv: $(BIN)/aiivr
 
+# A simulated contact centre in a throwaway folder: no Asterisk, no root (docs/demo.md).
 demo: venv
-	$(BIN)/aiivr init
-	$(BIN)/aiivr --help
+	$(BIN)/aiivr demo
 
 # The PostgreSQL tier runs against a throwaway local server when PostgreSQL is installed
 # (CI always installs it); AIIVR_TEST_PG_URL may name another server instead.

@@ -14,6 +14,8 @@ import typer
 
 from aiivr.errors import AiivrError
 from cli import agents, audit_cmd, auth_cmd, config_cmd, queries, queues, serve_cmd, setup_cmd, tokens, users
+from cli import calls, demo, monitor, queue_log_cmd, recordings, reports
+from cli import agent_actions, call_actions, call_log  # noqa: F401 - they add commands to agents.app / calls.app
 from cli import lab as lab_cmd
 from cli.output import stderr
 from cli import runtime
@@ -53,6 +55,13 @@ app.add_typer(queries.app)
 app.add_typer(setup_cmd.db_app)
 app.add_typer(agents.app)
 app.add_typer(queues.app)
+app.add_typer(calls.app)
+app.add_typer(monitor.app)
+app.add_typer(recordings.app)
+app.add_typer(reports.app)
+app.add_typer(queue_log_cmd.import_app)
+app.add_typer(queue_log_cmd.export_app)
+demo.register(app)
 app.add_typer(lab_cmd.app)
 
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from pbx_bridge.outbox_executor import OutboxExecutor
+from pbx_bridge.vault_component import VaultComponent
+
 if TYPE_CHECKING:
     from pbx_bridge.service import BridgeService
 
@@ -27,4 +30,4 @@ class Component(Protocol):
 def default_components(service: "BridgeService") -> list[Component]:
     """The components `aiivr serve` runs, in start order (issue 4 outbox executor,
     issue 5 recording vault, ... add theirs here)."""
-    return []
+    return [OutboxExecutor(), VaultComponent()]
