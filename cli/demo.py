@@ -17,7 +17,7 @@ from typing import Annotated, Optional
 import typer
 from rich.live import Live
 
-from cli.demo_view import banner, clock_text, live_view, summary_table
+from cli.demo_view import banner, live_view, summary_table
 from cli.output import stderr, stdout
 from cli.runtime import current
 from cli.serve_cmd import _setup_logging
@@ -105,7 +105,7 @@ async def _live(demo, stop: asyncio.Event) -> None:
     tz = demo.config.tz
 
     def frame():
-        return live_view(ctx, clock=clock_text(demo.world.clock.epoch, tz), speed=demo.options.speed)
+        return live_view(ctx, epoch=demo.world.clock.epoch, tz=tz, speed=demo.options.speed)
 
     waiter = asyncio.ensure_future(demo.wait(stop))
     with Live(await asyncio.to_thread(frame), console=stdout, auto_refresh=False) as live:

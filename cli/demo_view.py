@@ -44,10 +44,14 @@ def _seconds(value: int | None) -> str:
     return f"{minutes}:{seconds:02d}"
 
 
-def live_view(ctx: Ctx, *, clock: str, speed: float) -> Group:
+def live_view(ctx: Ctx, *, epoch: float, tz, speed: float) -> Group:
     """Queues (waiting, longest wait, answered, abandoned) and agents (status, reason, time in
-    state, current call), read through the same services as `queue list` and `agent list`."""
-    now = None  # the services' own clock: with speed 1 the simulated clock is the wall clock
+    state, current call), read through the same services as `queue list` and `agent list`.
+
+    Waits and time in state are measured against the simulated clock (`epoch`): at a speed
+    above 1 the simulator's timestamps run ahead of the wall clock."""
+    now = dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
+    clock = now.astimezone(tz).strftime("%H:%M:%S")
     queue_table = Table(title="Queues", header_style="bold", box=box.SIMPLE_HEAD)
     for header in ("Queue", "Waiting", "Longest", "Answered", "Abandoned", "Timed out", "Free/in"):
         queue_table.add_column(header, justify="left" if header == "Queue" else "right")
@@ -94,5 +98,3 @@ def summary_table(summary: DemoSummary, simulator: dict) -> Table:
     return table
 
 
-def clock_text(epoch: float, tz) -> str:
-    return dt.datetime.fromtimestamp(epoch, tz).strftime("%H:%M:%S")
