@@ -52,6 +52,8 @@ class People:
 
     def call_ended(self, agent: Agent) -> None:
         mode = self.world.self_wrapup
+        if any(m.paused for m in agent.members.values()):
+            return  # paused during the call (lunch, or a supervisor's pause): that pause stands, as in serve
         if agent.members and (mode is True or (mode == "auto" and not self.aiivr_sends_wrapup)):
             self.world.pause(agent.interface, None, True, AFTER_CALL_WORK, by_person=True)
 

@@ -151,6 +151,19 @@ def test_with_self_wrapup_the_people_pause_themselves_after_each_call():
     assert sim.named("QueueMemberPause", Paused="0")  # and ready again
 
 
+def test_a_pause_taken_during_a_call_stands_after_it():
+    """A supervisor pauses alice for lunch while she talks: when the call ends she stays on
+    lunch; no after-call work replaces the reason and no "ready" ends her break."""
+    sim = Sim(roster=roster({"support": "rrmemory"}, {"alice": ["support"]}), profile=quiet(), self_wrapup=True)
+    customer(sim, TALK=10)
+    sim.run(5)
+    assert sim.named("AgentConnect")
+    sim.act(Action="QueuePause", Interface=ALICE, Paused="true", Reason="lunch")
+    sim.run(60)
+    pauses = [(e["Paused"], e["PausedReason"]) for e in sim.named("QueueMemberPause", Interface=ALICE)]
+    assert sim.named("AgentComplete") and pauses == [("1", "lunch")]
+
+
 def test_recordings_are_complete_when_mixmonitor_stops(tmp_path):
     """The file named by MIXMONITOR_FILENAME is whole by the time MixMonitorStop is sent (the
     vault may take it from there): the talk for an answered call, 44 bytes for an abandoned one."""
