@@ -26,6 +26,9 @@ class InterfaceState:
     call_linkedid: str | None = None
     agent_channel: str | None = None  # the agent's bridged channel (for ChanSpy)
     device_busy: bool = False
+    # Who asked for the latest pause: a pause taken during a call shows only when the call
+    # ends, and that status row still names who asked for it.
+    paused_by: str = "pbx"
 
     def status(self) -> tuple[str, str | None]:
         """(status, pause reason or None)."""
@@ -52,9 +55,10 @@ class InterfaceState:
             self.queues.discard(queue)
             self.paused.pop(queue, None)
 
-    def set_paused(self, queue: str, paused: bool, reason: str) -> None:
+    def set_paused(self, queue: str, paused: bool, reason: str, *, by: str = "pbx") -> None:
         if paused:
             self.paused[queue] = reason
+            self.paused_by = by
         else:
             self.paused.pop(queue, None)
 

@@ -240,6 +240,8 @@ class Store:
     def sync_status(self, state: InterfaceState, ts: float, *, set_by: str = "pbx", call: CallRow | None = None) -> None:
         """Open a new status-history row when the agent's status or reason changed."""
         status, reason = state.status()
+        if set_by == "pbx" and status in ("paused", "wrap_up"):
+            set_by = state.paused_by  # the pause began during a call and shows only now
         row = self.status_rows.get(state.interface)
         at = to_dt(ts)
         if row is not None:

@@ -223,3 +223,24 @@ def test_the_status_row_asterisk_confirms_names_who_asked(db, config, expect_who
                       ("offline", None, "pbx")]
     else:
         assert {r[2] for r in by} == {"pbx"}
+
+
+def test_a_pause_asked_for_during_a_call_names_who_asked_when_the_call_ends(db, config):
+    """sue pauses alice (lunch) while alice talks: Asterisk confirms at once, but the status
+    row opens when the call ends, and it still says sue asked."""
+    from aiivr import events as ev
+    events = events_of("two-queues")
+    connect = next(i for i, e in enumerate(events) if isinstance(e, ev.AgentConnected) and e.interface == ALICE)
+    complete = next(e for e in events[connect:] if isinstance(e, ev.AgentCompleted) and e.interface == ALICE)
+    template = next(e for e in events_of("pause") if isinstance(e, ev.MemberPaused) and e.paused)
+    queues = sorted({e.queue for e in events[:connect] if isinstance(e, ev.MemberState) and e.interface == ALICE})
+    pauses = [_replace(template, queue=q, interface=ALICE, member_name="alice", paused_reason="lunch",
+                       ts=events[connect].ts + 0.5) for q in queues]
+    recorder = Recorder(db, config)
+    recorder.expected.expect(ALICE, "paused:lunch", "sue")
+    recorder.apply(events[:connect + 1] + pauses + [e for e in events[connect + 1:] if e.ts <= complete.ts])
+    recorder.close()
+    with db.read() as session:
+        rows = session.exec(select(AgentStatus).where(AgentStatus.interface == ALICE).order_by(AgentStatus.id)).all()
+    tail = [(r.status, r.reason, r.set_by) for r in rows][-2:]
+    assert tail == [("on_call", None, "pbx"), ("paused", "lunch", "sue")]
