@@ -12,6 +12,7 @@ from sqlmodel import select
 from aiivr import audit, audit_anchor
 from aiivr.errors import BadInput
 from aiivr.models.audit import AuditEntry
+from aiivr.paging import Page
 from aiivr.principal import Ctx
 
 
@@ -26,15 +27,9 @@ class AuditView:
     detail: dict
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    items: list[AuditView]
-    next: str | None
-
-
 def list_entries(ctx: Ctx, *, start: dt.datetime | None = None, end: dt.datetime | None = None,
                  actor: str | None = None, action: str | None = None, outcome: str | None = None,
-                 limit: int = 50, after: str | None = None) -> AuditPage:
+                 limit: int = 50, after: str | None = None) -> Page[AuditView]:
     """Newest first, cursor-paged: `after` is the seq of the last entry already seen."""
     audit.authorize(ctx, "audit.read")
     if not 1 <= limit <= 1000:
@@ -60,7 +55,7 @@ def list_entries(ctx: Ctx, *, start: dt.datetime | None = None, end: dt.datetime
     items = [AuditView(seq=r.seq, at=r.at.astimezone(ctx.config.tz).isoformat(timespec="seconds"),
                        actor=r.actor, action=r.action, target=r.target, outcome=r.outcome,
                        detail=json.loads(r.detail or "{}")) for r in page]
-    return AuditPage(items=items, next=str(page[-1].seq) if len(rows) > limit else None)
+    return Page(items=items, next=str(page[-1].seq) if len(rows) > limit else None)
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,11 @@ from aiivr import audit, changes
 from aiivr import queries_rules as rules
 from aiivr.db import utcnow
 from aiivr.errors import BadInput, NotFound, PermissionDenied
-from aiivr.numbers import normalise_number
 from aiivr.models.calls import Call
 from aiivr.models.queries import Query, QueryCall, QueryHistory
 from aiivr.models.users import User
+from aiivr.numbers import normalise_number
+from aiivr.paging import Page
 from aiivr.permissions import allowed
 from aiivr.principal import SYSTEM, Ctx, Principal
 from aiivr.services.users import get_user
@@ -66,12 +67,6 @@ class QueryDetail(QuerySummary):
     updated_at: str
     calls: list[int]
     history: list[HistoryView]
-
-
-@dataclass(frozen=True)
-class QueryPage:
-    items: list[QuerySummary]
-    next: str | None
 
 
 # ---- commands ----------------------------------------------------------------------------
@@ -220,7 +215,7 @@ def show_query(ctx: Ctx, query_id: int, *, now: dt.datetime | None = None) -> Qu
 
 def list_queries(ctx: Ctx, *, statuses: Sequence[str] = (), assignee: str | None = None, overdue: bool = False,
                  start: dt.datetime | None = None, end: dt.datetime | None = None, limit: int = 50,
-                 after: str | None = None, now: dt.datetime | None = None) -> QueryPage:
+                 after: str | None = None, now: dt.datetime | None = None) -> Page[QuerySummary]:
     """Newest first, cursor-paged (`after` is the last id already seen). Agents get their own;
     supervisors everyone's. `start`/`end` bound the creation time, half-open."""
     audit.authorize(ctx, "query.work_own")
@@ -248,7 +243,7 @@ def list_queries(ctx: Ctx, *, statuses: Sequence[str] = (), assignee: str | None
             stmt = stmt.where(Query.assignee_user_id == get_user(session, assignee).id)
         rows = session.exec(stmt).all()
     page = rows[:limit]
-    return QueryPage(items=[_summary(query, name, ctx, now) for query, name in page],
+    return Page(items=[_summary(query, name, ctx, now) for query, name in page],
                      next=str(page[-1][0].id) if len(rows) > limit else None)
 
 

@@ -26,13 +26,13 @@ from aiivr.models.calls import Call
 from aiivr.models.recordings import Recording
 from aiivr.models.users import User
 from aiivr.outbox import CommandView
+from aiivr.paging import Page
 from aiivr.permissions import allowed
 from aiivr.playback import Output, Player
 from aiivr.principal import Ctx
 from aiivr.timerange import iso
 from aiivr.vault import Vault, copy_hashing, hash_file
 from aiivr.vault_verify import VerifyReport, check_vault
-
 
 PHONE_ACTION = "recording.play"  # the outbox command that plays a recording on a phone
 
@@ -56,12 +56,6 @@ class RecordingSummary:
     format: str
     sha256: str
     stored_at: str | None
-
-
-@dataclass(frozen=True)
-class RecordingPage:
-    items: list[RecordingSummary]
-    next: str | None
 
 
 @dataclass(frozen=True)
@@ -102,7 +96,7 @@ class PhonePlayback:
 # ---- reading -----------------------------------------------------------------------------
 
 def list_recordings(ctx: Ctx, *, start: dt.datetime | None = None, end: dt.datetime | None = None,
-                    limit: int = 50, after: str | None = None) -> RecordingPage:
+                    limit: int = 50, after: str | None = None) -> Page[RecordingSummary]:
     """Newest stored first, cursor-paged; `start`/`end` bound the call's start, half-open."""
     audit.authorize(ctx, "recording.play_own")
     if not 1 <= limit <= 1000:
@@ -127,7 +121,7 @@ def list_recordings(ctx: Ctx, *, start: dt.datetime | None = None, end: dt.datet
                               duration_seconds=rec.duration_seconds, size=rec.size, format=rec.format,
                               sha256=rec.sha256, stored_at=iso(rec.created_at, tz))
              for rec, call, agent in rows[:limit]]
-    return RecordingPage(items=items, next=str(rows[limit - 1][0].id) if len(rows) > limit else None)
+    return Page(items=items, next=str(rows[limit - 1][0].id) if len(rows) > limit else None)
 
 
 # ---- handing a recording out -------------------------------------------------------------
