@@ -113,6 +113,8 @@ _HANDLERS: dict[str, Handler] = {
     "QueueMemberAdded": _member_handler(MemberAdded),
     "QueueMemberRemoved": _member_handler(MemberRemoved),
     "QueueMemberStatus": _member_handler(MemberStatus),
+    # QueuePenalty's event has QueueMemberStatus's headers: the new penalty is a status change.
+    "QueueMemberPenalty": _member_handler(MemberStatus),
     "QueueMemberPause": _on_QueueMemberPause,
     "QueueMember": _on_QueueMember,
     "QueueEntry": _on_QueueEntry,
