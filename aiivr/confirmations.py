@@ -29,9 +29,9 @@ def _members(session: Session, interface: str) -> list[QueueMember]:
 
 
 # Membership is confirmed by QueueMemberAdded/Removed. A penalty is not waited for: a
-# member already in the queue gets it by QueuePenalty, whose QueueMemberPenalty event the
-# translator does not read yet; Asterisk's "Interface penalty set successfully" is the
-# confirmation then.
+# member already in the queue gets it by QueuePenalty, and Asterisk's "Interface penalty
+# set successfully" is the confirmation then (its QueueMemberPenalty event, read as a
+# MemberStatus, brings the new penalty to queue_members a moment later).
 
 def _login(session: Session, command: OutboxCommand) -> bool:
     p = payload_of(command)

@@ -244,3 +244,27 @@ def test_a_pause_asked_for_during_a_call_names_who_asked_when_the_call_ends(db, 
         rows = session.exec(select(AgentStatus).where(AgentStatus.interface == ALICE).order_by(AgentStatus.id)).all()
     tail = [(r.status, r.reason, r.set_by) for r in rows][-2:]
     assert tail == [("on_call", None, "pbx"), ("paused", "lunch", "sue")]
+
+
+def test_a_penalty_change_reaches_the_member_row(db, config):
+    """agent move --penalty for a member already in the queue sends QueuePenalty; Asterisk's
+    QueueMemberPenalty (QueueMemberStatus's headers) gives the member row its new penalty, and
+    the agent's status does not change."""
+    from aiivr.models import QueueMember
+    from pbx_bridge.replay import read_capture
+    from pbx_bridge.translator import Translator
+    from tests.unit.recorder_helpers import FIXTURES
+
+    added = next(m for m in read_capture(FIXTURES / "lab-pause.jsonl") if m.get("Event") == "QueueMemberAdded")
+    penalty = dict(added, Event="QueueMemberPenalty", Penalty="3",
+                   Timestamp=f"{float(added['Timestamp']) + 1:.6f}")
+    translate = Translator(strict=True).translate
+    recorder = Recorder(db, config)
+    recorder.apply(translate(added))
+    recorder.apply(translate(penalty))
+    recorder.close()
+    with db.read() as session:
+        rows = session.exec(select(QueueMember).where(QueueMember.interface == added["Interface"])).all()
+        history = session.exec(select(AgentStatus).where(AgentStatus.interface == added["Interface"])).all()
+    assert [(m.queue, m.penalty) for m in rows] == [(added["Queue"], 3)]
+    assert [(r.status, r.ended_at) for r in history] == [("online", None)]

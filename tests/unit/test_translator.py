@@ -273,6 +273,19 @@ def test_member_status_follows_the_device(scenario: list) -> None:
     ]
 
 
+def test_a_penalty_change_is_a_member_status_with_the_new_penalty(messages: list[dict[str, object]]) -> None:
+    """QueuePenalty makes Asterisk send QueueMemberPenalty with QueueMemberStatus's headers (no
+    capture holds one: this is a captured QueueMemberStatus renamed, with the new penalty)."""
+    message = first(messages, "QueueMemberStatus", MemberName="Alice", Queue="support")
+    message.update(Event="QueueMemberPenalty", Penalty="2")
+    (event,) = strict().translate(message)
+    assert type(event) is MemberStatus
+    assert event.penalty == 2 and (event.queue, event.interface, event.member_name) == (
+        "support", "Local/1001@agents/n", "Alice")
+    status = dict(message, Event="QueueMemberStatus")
+    assert strict().translate(status) == (event,)
+
+
 def test_queue_member_list_uses_the_same_shape_as_member_events(scenario: list) -> None:
     """QueueMember says Name/Location; it comes out with member_name/interface like the rest."""
     snapshots = [e for e in scenario if isinstance(e, MemberSnapshot) and e.action_id == ACTION + "16"]
