@@ -255,7 +255,8 @@ async def check(config: Config, db: Database, *, timeout: float = 5.0) -> dict:
     started = time.monotonic()
     await transport.start()
     try:
-        await asyncio.wait_for(ready.wait(), timeout)
+        async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it can lose a cancel
+            await ready.wait()
         reply = await transport.send({"Action": "Ping"}, timeout=timeout)
         if reply.get("Response") != "Success":
             result["ami"] = f"Ping refused: {reply.get('Message', reply)}"
