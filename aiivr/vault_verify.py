@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlmodel import select
@@ -22,6 +23,10 @@ from aiivr.vault import MISSING, ORPHANED, Vault
 
 log = logging.getLogger("aiivr.vault")
 ALERT_KIND = "recording_vault"
+
+
+class VerifyStopped(Exception):
+    """check_vault was asked to stop before it had looked at every file: no report."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,9 @@ class VerifyReport:
         return f"vault problems: {counts} ({self.checked} recordings checked)"
 
 
-def check_vault(db: Database, vault: Vault, *, rehash: bool) -> VerifyReport:
+def check_vault(db: Database, vault: Vault, *, rehash: bool, stop: Callable[[], bool] | None = None) -> VerifyReport:
+    """stop: asked between files; True ends the check with VerifyStopped (serve shutting down
+    in the middle of a full re-hash, which can take long on a big vault)."""
     # The files are listed before the rows are read: a file stored while we look is
     # then at worst unlisted, never taken for an orphan because its row came later.
     on_disk = set(vault.files())
@@ -67,6 +74,8 @@ def check_vault(db: Database, vault: Vault, *, rehash: bool) -> VerifyReport:
     findings: list[Finding] = []
     named: set[str] = set()
     for call_id, vault_path, sha256, size in rows:
+        if stop is not None and stop():
+            raise VerifyStopped(f"stopped after {len(named)} of {len(rows)} recordings")
         named.add(vault_path)
         problem = vault.check(vault_path, sha256, size, rehash=rehash)
         if problem is not None:

@@ -50,7 +50,10 @@ class BridgeService:
                  components: list | None = None) -> None:
         self.config = config
         self.db = db
-        self.translator = Translator(direction_rules(config))
+        self._rules = direction_rules(config)
+        self.translator = Translator(self._rules)
+        # The PBX's SystemName, from CoreSettings at each login (None until known).
+        self.system: str | None = None
         self.recorder = Recorder(db, config)
         self.writer = BatchWriter(self.recorder.apply)
         self.transport = AmiTransport(
@@ -122,6 +125,11 @@ class BridgeService:
     async def _on_connected(self) -> None:
         log.info("AMI session ready on %s:%s; resyncing", self.config.ami.host, self.config.ami.port)
         gap_start = self._close_gap()
+        try:
+            await self._learn_system()
+        except TransportError as error:
+            log.warning("CoreSettings failed: %s; no resync on this session", error)
+            return
         for action in RESYNC_LISTS:
             try:
                 reply = await self.transport.send(dict(action), timeout=30)
@@ -144,6 +152,22 @@ class BridgeService:
             except Exception:  # noqa: BLE001 - logged; the session itself stays up
                 log.exception("component %s failed after login", getattr(component, "name", component))
 
+    async def _learn_system(self) -> None:
+        """List replies (QueueEntry, CoreShowChannel, ...) carry no SystemName, live events
+        do: translate the lists with the PBX's own, or a call seen live and again in
+        CoreShowChannels would be two calls, (name, linkedid) and ("", linkedid)."""
+        reply = await self.transport.send({"Action": "CoreSettings"}, timeout=30)
+        if isinstance(reply, dict) and reply.get("Response") == "Success":
+            system = str(reply.get("SystemName") or "")
+        else:  # an AMI user without the "system" read class: the name last heard from
+            log.warning("CoreSettings refused (%s); taking the PBX's SystemName from its last events",
+                        reply.get("Message") if isinstance(reply, dict) else reply)
+            system = await asyncio.to_thread(self._system)
+        if system != self.system:
+            self.system = system
+            self.translator = Translator(self._rules, default_system=system)
+            self._translate = self.translator.translate
+
     async def _backfill(self, gap_start: dt.datetime) -> None:
         """Queue entries that began and ended while we were away, from queue_log."""
         path = self.config.ami.queue_log_path
@@ -155,7 +179,7 @@ class BridgeService:
         except OSError as error:
             log.warning("cannot read queue_log %s (%s): the gap since %s stays a data gap", path, error, gap_start)
             return
-        system = self._system()
+        system = self.system if self.system is not None else self._system()
         self._put([Backfill(ts=time.time(), system=system, summaries=summaries, since=backfill_window(gap_start))])
         with self.db.write() as session:
             gap = session.exec(select(DataGap).order_by(DataGap.id.desc())).first()
@@ -231,7 +255,8 @@ async def check(config: Config, db: Database, *, timeout: float = 5.0) -> dict:
     started = time.monotonic()
     await transport.start()
     try:
-        await asyncio.wait_for(ready.wait(), timeout)
+        async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it can lose a cancel
+            await ready.wait()
         reply = await transport.send({"Action": "Ping"}, timeout=timeout)
         if reply.get("Response") != "Success":
             result["ami"] = f"Ping refused: {reply.get('Message', reply)}"

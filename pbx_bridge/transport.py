@@ -56,6 +56,8 @@ Reply = AmiMessage | list[AmiMessage]
 _SINGLE_REPLY_ACTIONS = frozenset({"queueadd"})
 # Asterisk's default for Originate's Timeout header (ms): how long the call may ring.
 _ORIGINATE_RING_MS = 30_000
+# How long stop() keeps cancelling the supervisor before it gives up on it (logged).
+_STOP_SECONDS = 10.0
 
 
 class _Session:
@@ -131,6 +133,7 @@ class AmiTransport:
         self._ready = False
         self._ready_waiters: set[asyncio.Future[bool]] = set()
         self._stopping = False
+        self._stop_requested = asyncio.Event()  # wakes the supervisor's waits at stop()
         self._hook_tasks: set[asyncio.Task] = set()
         self._connected_hook: asyncio.Task | None = None
         self._sessions_ready = 0
@@ -174,16 +177,23 @@ class AmiTransport:
         self._supervisor = asyncio.create_task(self._supervise(), name=f"ami-transport {self.host}:{self.port}")
 
     async def stop(self) -> None:
-        """Close the connection for good; pending actions fail with ConnectionLost. Idempotent."""
+        """Close the connection for good; pending actions fail with ConnectionLost. Idempotent.
+
+        Never waits on the supervisor alone: it checks the stop flag at every turn, and it is
+        cancelled again until it ends, so a cancel lost on the way cannot keep stop() waiting."""
         self._stopping = True
+        self._stop_requested.set()
         self._wake_waiters(False)
         supervisor, self._supervisor = self._supervisor, None
-        if supervisor is not None and not supervisor.done():
-            supervisor.cancel()
-            try:
-                await supervisor
-            except asyncio.CancelledError:
-                pass
+        if supervisor is not None:
+            deadline = asyncio.get_running_loop().time() + _STOP_SECONDS
+            while not supervisor.done() and asyncio.get_running_loop().time() < deadline:
+                supervisor.cancel()
+                await asyncio.wait({supervisor}, timeout=0.5)
+            if not supervisor.done():
+                logger.error("AMI transport supervisor did not stop within %gs; leaving it", _STOP_SECONDS)
+            elif not supervisor.cancelled() and supervisor.exception() is not None:
+                logger.error("AMI transport supervisor failed", exc_info=supervisor.exception())
         self._ready = False
         if self._manager is not None:
             self._manager.close_session("transport stopped")
@@ -241,8 +251,11 @@ class AmiTransport:
         """Write the action on this session and wait for its complete reply."""
         request = Action(dict(action), as_list=as_list)
         future = protocol.send(request, as_list=as_list)
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns the reply when a cancel
+        # lands as it arrives, and the cancelled task runs on (stop() then waited for ever).
         try:
-            result = await asyncio.wait_for(future, max(wait, 0))
+            async with asyncio.timeout(max(wait, 0)):
+                result = await future
         except TimeoutError:
             protocol.abandon(request)
             raise ActionTimeout(action_name(action), timeout, sent=True) from None
@@ -261,7 +274,8 @@ class AmiTransport:
         waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._ready_waiters.add(waiter)
         try:
-            return await asyncio.wait_for(waiter, timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: see _exchange
+                return await waiter
         except TimeoutError:
             return False
         finally:
@@ -318,15 +332,24 @@ class AmiTransport:
                     logger.exception("AMI session supervision failed")
                     reason = f"internal error: {error!r}"
                 self._close(reason)
+                if self._stopping:
+                    return
                 self._lost(session, reason)
+            if self._stopping:
+                return
             delay = self._backoff.next_delay()
             logger.info("reconnecting to AMI %s:%s in %.2fs", self.host, self.port, delay)
-            await asyncio.sleep(delay)
+            try:
+                async with asyncio.timeout(delay):
+                    await self._stop_requested.wait()  # stop() ends the wait at once
+            except TimeoutError:
+                pass
 
     async def _open(self, session: _Session) -> None:
         # Only the TCP connect; panoramisk sends Login from the connect task's done-callback,
         # which runs before this coroutine resumes.
-        await asyncio.wait_for(self._manager.connect(), self.action_timeout)
+        async with asyncio.timeout(self.action_timeout):  # not wait_for: see _exchange
+            await self._manager.connect()
         await self._until(session, session.logged_in, self.action_timeout, "no answer to Login")
         await self._until(session, session.booted, self.boot_timeout, "no FullyBooted after Login")
 
@@ -340,16 +363,19 @@ class AmiTransport:
 
     async def _keep_alive(self, session: _Session) -> str:
         """Ping until the session fails; return why it ended."""
-        while True:
+        while not self._stopping:
             await asyncio.wait({session.ended}, timeout=self.ping_interval)
             if session.ended.done():
                 return session.ended.result()
+            if self._stopping:
+                break
             problem = await self._ping(session)
             if problem is not None:
                 if session.ended.done():  # the ping only failed because the session ended
                     return session.ended.result()
                 self.counters.ping_failures += 1
                 return problem
+        return "transport stopped"
 
     async def _ping(self, session: _Session) -> str | None:
         """None when Asterisk answered `Response: Success` + `Ping: Pong`, else what went wrong."""

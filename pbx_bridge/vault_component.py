@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from aiivr.services.recordings import PHONE_ACTION
 from aiivr.vault import Vault
 from aiivr.vault_intake import Intake
-from aiivr.vault_verify import alert_on, check_vault
+from aiivr.vault_verify import VerifyStopped, alert_on, check_vault
 from pbx_bridge import ami_actions
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ class VaultComponent:
         self.vault: Vault | None = None
         self._scheduler = None
         self._busy = asyncio.Lock()  # one job at a time: verify never sees a half-done intake
+        self._stopping = False  # read by a running verify between files, and by jobs about to start
         self.runs: dict[str, int] = {job: 0 for job in JOB_IDS}
 
     async def start(self, service: "BridgeService") -> None:
@@ -73,11 +74,14 @@ class VaultComponent:
         return None  # the vault works from the database and the spool, not from AMI
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._scheduler is not None:
             for job_id in JOB_IDS:
                 if self._scheduler.get_job(job_id) is not None:
                     self._scheduler.remove_job(job_id)
-        async with self._busy:  # let a running job finish its step: a thread cannot be cancelled
+        # Let a running job finish its step (a thread cannot be cancelled): an intake's copy is
+        # short, and a verify stops at the next file.
+        async with self._busy:
             pass
 
     async def run_now(self, job_id: str) -> None:
@@ -89,6 +93,8 @@ class VaultComponent:
 
     async def _job(self, job_id: str, work: Callable[[], Any]) -> None:
         async with self._busy:
+            if self._stopping:
+                return
             try:
                 await asyncio.to_thread(work)
                 self.runs[job_id] += 1
@@ -96,7 +102,11 @@ class VaultComponent:
                 log.exception("%s failed", job_id)
 
     def _verify(self, *, full: bool) -> None:
-        report = check_vault(self._db, self.vault, rehash=full)
+        try:
+            report = check_vault(self._db, self.vault, rehash=full, stop=lambda: self._stopping)
+        except VerifyStopped as why:
+            log.info("vault verify stopped for serve's shutdown (%s); the next run checks everything", why)
+            return
         if not report.ok:
             alert_on(self._db, report)
 

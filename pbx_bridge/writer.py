@@ -26,6 +26,7 @@ class BatchWriter:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="aiivr-recorder", daemon=True)
+        self.received = 0  # messages handed over by put() (only the event loop's thread puts)
         self.committed = 0  # messages (groups of domain events) committed
         self.events = 0  # domain events committed
         self.batches = 0
@@ -40,6 +41,7 @@ class BatchWriter:
         """Hand over the domain events of one AMI message (called from the read loop)."""
         if events:
             self._queue.append((time.monotonic(), events))
+            self.received += 1
             if len(self._queue) >= MAX_BATCH:
                 self._wake.set()
 
@@ -55,7 +57,9 @@ class BatchWriter:
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far is committed (tests, shutdown)."""
         deadline = time.monotonic() + timeout
-        target = self.committed + self._in_flight + len(self._queue)
+        # Not committed + in flight + queued: the writer takes messages off the queue before
+        # it counts them in flight, and one taken in between would be in neither.
+        target = self.received
         self._wake.set()
         while self.committed < target and time.monotonic() < deadline:
             time.sleep(0.005)

@@ -89,7 +89,7 @@ class PbxHandlers:
             state.ringing.clear()
             state.call_uniqueid = state.call_linkedid = state.agent_channel = None
             state.device_busy = False
-            self.store.sync_status(state, ts)
+            self.store.sync_status(state, ts, by_arrival=True)  # FullyBooted at login: no Timestamp
 
     def _on_backfill(self, request: Backfill) -> None:
         created, completed = apply_backfill(self.store, request)

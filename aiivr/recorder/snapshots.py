@@ -58,7 +58,7 @@ class Snapshots:
         state.set_member(e.queue, True)
         if e.paused is not None:
             state.set_paused(e.queue, e.paused, e.paused_reason)
-        self.store.sync_status(state, e.ts)
+        self.store.sync_status(state, e.ts, by_arrival=True)  # list replies carry no Timestamp
 
     # ---------------------------------------------------------------- waiting callers and channels
 
@@ -94,7 +94,7 @@ class Snapshots:
             self.delete_member(queue, interface)
             state = self.store.agent(interface)
             state.set_member(queue, False)
-            self.store.sync_status(state, e.ts)
+            self.store.sync_status(state, e.ts, by_arrival=True)
         waiting = self._entries.pop(e.action_id, set())
         for key, entry in list(self.store.entries.items()):
             if entry.ended_at is None and entry.outcome == OPEN and entry.connected_at is None and key not in waiting:

@@ -64,6 +64,9 @@ class Store:
         self._by_caller: dict[tuple[str, str], list[EntryRow]] = {}  # (system, caller uniqueid)
         self.agents: dict[str, InterfaceState] = {}
         self.status_rows: dict[str, StatusRow] = {}
+        # Agents whose current status row a reply dated on arrival opened: the stale floor
+        # to use instead of the row's start (see status_floor).
+        self._arrival_floor: dict[str, dt.datetime | None] = {}
         self.members: dict[tuple[str, str], MemberRow] = {}
         self.holds: dict[tuple[str, str], float] = {}
         self.left_queue: dict[EntryKey, float] = {}
@@ -237,18 +240,30 @@ class Store:
             state.member_name = member_name
         return state
 
-    def sync_status(self, state: InterfaceState, ts: float, *, set_by: str = "pbx", call: CallRow | None = None) -> None:
-        """Open a new status-history row when the agent's status or reason changed."""
+    def sync_status(self, state: InterfaceState, ts: float, *, set_by: str = "pbx", call: CallRow | None = None,
+                    by_arrival: bool = False) -> None:
+        """Open a new status-history row when the agent's status or reason changed.
+
+        by_arrival: `ts` is when we received it, not an Asterisk Timestamp (a QueueStatus
+        list, FullyBooted at login): see status_floor."""
         status, reason = state.status()
         if set_by == "pbx" and status in ("paused", "wrap_up"):
             set_by = state.paused_by  # the pause began during a call and shows only now
         row = self.status_rows.get(state.interface)
         at = to_dt(ts)
+        floor = self.status_floor(state.interface)
         if row is not None:
             if (row.status, row.reason) == (status, reason):
                 return
-            if at < row.started_at:  # an older event replayed: history only moves forward
-                return
+            if at < row.started_at:
+                if floor is None or at >= floor:
+                    # Newer than the list reply dated on arrival, stamped a little before it:
+                    # the listed status lasted no time (history only moves forward).
+                    self._arrival_floor[state.interface] = max(floor, at) if floor is not None else at
+                    at = row.started_at
+                    by_arrival = True
+                else:
+                    return  # an older event replayed: history only moves forward
             if at == row.started_at:
                 # Two changes at the same instant: the first lasted no time at all.
                 row.status, row.reason, row.set_by = status, reason, set_by
@@ -256,6 +271,7 @@ class Store:
                 if row.id is not None:
                     row.call_id = call.id if row.call is not None else None
                     self.keep_for_update(row)
+                self._dated(state.interface, floor, by_arrival)
                 self.topics.add("agents")
                 return
             row.ended_at = at
@@ -269,11 +285,30 @@ class Store:
         new.call = call if status == "on_call" else None
         self._new[STATUS].append(new)
         self.status_rows[state.interface] = new
+        self._dated(state.interface, floor, by_arrival)
         self.topics.add("agents")
 
-    def is_stale(self, interface: str, ts: float) -> bool:
+    def _dated(self, interface: str, floor: dt.datetime | None, by_arrival: bool) -> None:
+        if by_arrival:
+            if interface not in self._arrival_floor:
+                self._arrival_floor[interface] = floor
+        else:
+            self._arrival_floor.pop(interface, None)
+
+    def status_floor(self, interface: str) -> dt.datetime | None:
+        """Events stamped before this are stale for the agent's status: the start of its
+        current status row, unless a reply dated on arrival (no Timestamp) opened that row.
+        Asterisk's Timestamps trail our clock by a few ms, so an event that arrives after
+        such a row is newer than it whatever its stamp: the floor stays where the last
+        stamped change put it."""
+        if interface in self._arrival_floor:
+            return self._arrival_floor[interface]
         row = self.status_rows.get(interface)
-        return row is not None and to_dt(ts) < row.started_at
+        return row.started_at if row is not None else None
+
+    def is_stale(self, interface: str, ts: float) -> bool:
+        floor = self.status_floor(interface)
+        return floor is not None and to_dt(ts) < floor
 
     def member(self, queue: str, interface: str, ts: float) -> MemberRow:
         key = (queue, interface)

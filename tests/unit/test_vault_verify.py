@@ -85,3 +85,39 @@ def test_the_scheduled_check_raises_one_alert_until_someone_acknowledges_it(db, 
         session.add(alert)
     assert alert_on(db, check_vault(db, vault, rehash=False)) is True  # still wrong, raised again
     assert alert_on(db, VerifyReport(checked=0, full=False, files=0)) is False  # nothing found: no row
+
+
+async def test_serve_stopping_mid_verify_returns_promptly_and_raises_no_alert(db, vaulted, monkeypatch):
+    """A full re-hash of a big vault takes long; serve's stop() waits only for the file in hand.
+    (Bounded by a generous timeout: it checks stop() does not hang, not its speed.)"""
+    import asyncio
+    import threading
+
+    from pbx_bridge.vault_component import VaultComponent
+
+    cfg, vault, _ = vaulted
+    in_first_file, stop_asked = threading.Event(), threading.Event()
+
+    def slow_check(self, *args, **kwargs):
+        if not in_first_file.is_set():
+            in_first_file.set()
+            stop_asked.wait(10)
+            return None
+        time.sleep(30)  # any later file: a big one
+        return None
+
+    monkeypatch.setattr(Vault, "check", slow_check)
+    component = VaultComponent()
+    component.vault, component._db, component.intake = vault, db, Intake(db, cfg, vault=vault)
+    job = asyncio.create_task(component.run_now("vault-verify-full"))
+    assert await asyncio.to_thread(in_first_file.wait, 10)
+    stopping = asyncio.create_task(component.stop())
+    await asyncio.sleep(0.05)
+    stop_asked.set()
+    async with asyncio.timeout(10):
+        await stopping
+        await job
+    with db.read() as session:
+        assert session.exec(select(Alert)).all() == []  # a half-done check says nothing
+    await component.run_now("vault-verify")  # a job that starts once stopping does not run
+    assert component.runs["vault-verify"] == 0

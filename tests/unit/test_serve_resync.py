@@ -1,0 +1,102 @@
+"""serve's resync after a login, with a stand-in AMI transport answering in Asterisk 22's shapes
+(the lab tests run the same against the real PBX): the lists carry no SystemName, the live
+events do, and both must name the same calls and queue entries."""
+
+from __future__ import annotations
+
+import time
+
+from sqlmodel import select
+
+from aiivr.models import Call, QueueEntry
+from pbx_bridge.service import BridgeService
+
+SYSTEM = "aiivr-lab"
+LINKEDID, CALLER = "aiivr-lab-1795673118.0", "aiivr-lab-1795673118.1"
+
+
+def channel_block(uniqueid: str, channel: str, **more) -> dict:
+    return {"Channel": channel, "CallerIDNum": "5550001", "CallerIDName": "Customer", "Context": "caller",
+            "Exten": "support", "Uniqueid": uniqueid, "Linkedid": LINKEDID, **more}
+
+
+def live(event: str, ts: float, **headers) -> dict:
+    return {"Event": event, "Timestamp": f"{ts:.6f}", "SystemName": SYSTEM, **headers}
+
+
+class Asterisk:
+    """Answers serve's login actions the way Asterisk 22 does; list items have no SystemName."""
+
+    def __init__(self, *, core_settings: dict | None = None) -> None:
+        self.sent: list[str] = []
+        self.core_settings = core_settings or {"Response": "Success", "SystemName": SYSTEM, "AMIversion": "11.0.0"}
+
+    async def send(self, action, timeout=None):
+        name = action["Action"]
+        self.sent.append(name)
+        ok = {"Response": "Success", "EventList": "start", "ActionID": name}
+        if name == "CoreSettings":
+            return {**self.core_settings, "ActionID": name}
+        if name == "QueueStatus":
+            return [ok, {"Event": "QueueEntry", "Queue": "support", "Position": "1", "Wait": "3",
+                         "ActionID": name, **channel_block(CALLER, "Local/support@caller-00000000;2")},
+                    {"Event": "QueueStatusComplete", "EventList": "Complete", "ListItems": "1", "ActionID": name}]
+        if name == "CoreShowChannels":
+            items = [{"Event": "CoreShowChannel", "ActionID": name, "ChannelStateDesc": "Up", "Duration": "00:00:03",
+                      **channel_block(uid, f"Local/support@caller-00000000;{n}")}
+                     for n, uid in ((1, LINKEDID), (2, CALLER))]
+            return [ok, *items, {"Event": "CoreShowChannelsComplete", "EventList": "Complete", "ListItems": "2",
+                                 "ActionID": name}]
+        raise AssertionError(f"unexpected action {name}")
+
+    async def stop(self) -> None:
+        pass
+
+
+def resync_during_a_call(db, config, transport: Asterisk) -> BridgeService:
+    service = BridgeService(config, db, components=[])
+    service.transport = transport
+    service.writer.start()
+    now = time.time()
+    # The call began while the login's resync was on its way (a loaded machine).
+    service._on_message(live("Newchannel", now - 3, **channel_block(LINKEDID, "Local/support@caller-00000000;1")))
+    service._on_message(live("Newchannel", now - 3, **channel_block(CALLER, "Local/support@caller-00000000;2")))
+    service._on_message(live("QueueCallerJoin", now - 3, Queue="support", Position="1", Count="1",
+                             **channel_block(CALLER, "Local/support@caller-00000000;2")))
+    assert service.writer.flush(10)
+    return service
+
+
+def recorded(db) -> tuple[list[Call], list[QueueEntry]]:
+    with db.read() as session:
+        return list(session.exec(select(Call))), list(session.exec(select(QueueEntry)))
+
+
+async def test_a_call_live_at_the_resync_stays_one_call_with_one_entry(db, config):
+    transport = Asterisk()
+    service = resync_during_a_call(db, config, transport)
+    try:
+        await service._on_connected()
+        assert service.writer.flush(10)
+    finally:
+        await service.stop()
+    calls, entries = recorded(db)
+    # Without the PBX's SystemName the lists would make ("", linkedid) a second call (and a
+    # second entry), and end the real one as "ended while away" although it is still live.
+    assert [(c.system, c.linkedid, c.ended_at) for c in calls] == [(SYSTEM, LINKEDID, None)]
+    assert [(e.system, e.uniqueid, e.queue, e.ended_at) for e in entries] == [(SYSTEM, CALLER, "support", None)]
+    assert service.system == SYSTEM
+    assert transport.sent == ["CoreSettings", "QueueStatus", "CoreShowChannels"]
+
+
+async def test_without_core_settings_the_system_name_last_heard_is_used(db, config):
+    transport = Asterisk(core_settings={"Response": "Error", "Message": "Permission denied"})
+    service = resync_during_a_call(db, config, transport)
+    try:
+        await service._on_connected()
+        assert service.writer.flush(10)
+    finally:
+        await service.stop()
+    calls, entries = recorded(db)
+    assert [(c.system, c.ended_at) for c in calls] == [(SYSTEM, None)]
+    assert [e.system for e in entries] == [SYSTEM]
