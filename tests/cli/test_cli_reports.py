@@ -174,3 +174,25 @@ def test_import_draws_a_progress_bar_on_a_terminal_only(day, tmp_path, monkeypat
     # Characters read of the file's, then queue entries recorded of those finished.
     assert f"{len(second)}/{len(second)}" in drawn and "1/1" in drawn
     assert "reading" in drawn and "recording" in drawn
+
+
+def test_every_example_in_the_help_parses(aiivr, monkeypatch):
+    """The examples in the help of call, report, import and export are real commands:
+    each parses (its options known) — run with --help, which parses and stops."""
+    import re
+    import shlex
+
+    monkeypatch.setenv("COLUMNS", "200")  # an example on one line
+    for path in (("call", "list"), ("call", "show"), ("call", "resolve"), ("report", "kpi"),
+                 ("import", "queue-log"), ("export", "queue-log")):
+        shown = aiivr(*path, "--help")
+        assert shown.code == 0, shown.err
+        examples = re.findall(r"^\s*(?:Examples?:\s*)?(aiivr (?:call|report|import|export) .+?)\s*$", shown.out,
+                              re.MULTILINE)
+        assert examples, path
+        for example in examples:
+            words = shlex.split(example)[1:]
+            words = words[:words.index(">")] if ">" in words else words  # the shell's redirection
+            result = aiivr(*words, "--help")
+            assert result.code == 0, (example, result.err)
+    assert aiivr("report", "kpi", "--csv", "--help").code == 2  # what the old example said

@@ -17,13 +17,11 @@ from aiivr.services import live_ops
 from aiivr.services.kpi import kpi_report
 from cli import agent_actions, call_actions  # noqa: F401 - they register their commands
 from tests.cli.conftest import Aiivr
-from tests.cli.test_cli_live_ops import _mount
 from tests.integration.live_helpers import (ServeThread, act, live_config, members, queue_show, staff, status,
                                             until)
 from tests.integration.serve_helpers import ALICE, BOB
 
 pytestmark = pytest.mark.lab
-_mount()
 
 
 @pytest.fixture
