@@ -12,6 +12,13 @@ month's days once all of them are final. Before a report reads them, refresh():
    are not final; folds complete months again.
 Triggers see every writer (the recorder, an import, a resolve, a manual fix), so a late
 event can never leave a stale day behind. Today is never rolled up: it is still moving.
+
+Days are computed in a read transaction and written in a write transaction after it. If
+another report took notes about past days in between (kpi_state.taken moved on), what
+was computed may predate a change whose note is gone: the rows are written for this
+report but the days are not marked built, so the next report builds them again. The
+write transactions lock kpi_state's row, so taking notes and marking days built never
+interleave (PostgreSQL; SQLite's writes are one at a time anyway).
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from aiivr.kpi_sums import ROLLUP_COLUMNS, Sums
 from aiivr.kpi_time import day_span
 from aiivr.models.reports import KpiDaily, KpiDay, KpiDirty, KpiMonth, KpiMonthly, KpiState
 
-DAILY, DAYS, DIRTY = KpiDaily.__table__, KpiDay.__table__, KpiDirty.__table__
+DAILY, DAYS, DIRTY, STATE = KpiDaily.__table__, KpiDay.__table__, KpiDirty.__table__, KpiState.__table__
 MONTHLY, MONTHS = KpiMonthly.__table__, KpiMonth.__table__
 DAYS_PER_TRANSACTION = 7
 UTC = dt.timezone.utc
@@ -49,8 +56,8 @@ def refresh(db: Database, params: Params, first: dt.date, last: dt.date, *, now:
         noted = session.execute(sa.select(DIRTY.c.kind).limit(1)).first() is not None
     if stale or noted:
         with db.write() as session:
-            _check_fingerprint(session, params)
-            _take_dirty(session, params)
+            state = _check_fingerprint(session, params)
+            _take_dirty(session, params, state, today)
     with db.read() as session:
         built = dict(session.execute(sa.select(DAYS.c.local_date, DAYS.c.fcr_final)
                                      .where(DAYS.c.local_date.between(first, last))).all())
@@ -105,20 +112,31 @@ def _read(session, table: sa.Table, by, spans, settled_through, agent, out: dict
 
 # ---------------------------------------------------------------------- refreshing
 
-def _check_fingerprint(session, params: Params) -> None:
-    state = session.get(KpiState, 1)
+def _lock_state(session) -> KpiState | None:
+    """kpi_state's row, locked until the transaction ends."""
+    return session.execute(sa.select(KpiState).where(KpiState.id == 1).with_for_update()).scalars().first()
+
+
+def _taken(session) -> int:
+    return session.execute(sa.select(STATE.c.taken).where(STATE.c.id == 1)).scalar() or 0
+
+
+def _check_fingerprint(session, params: Params) -> KpiState:
+    state = _lock_state(session)
     fingerprint = params.fingerprint()
     if state is not None and state.fingerprint == fingerprint:
-        return
+        return state
     for table in (DAILY, DAYS, MONTHLY, MONTHS):
         session.execute(table.delete())
     if state is None:
-        state = KpiState(id=1)
+        state = KpiState(id=1, taken=0)
     state.fingerprint = fingerprint
+    state.taken += 1
     session.add(state)
+    return state
 
 
-def _take_dirty(session, params: Params) -> None:
+def _take_dirty(session, params: Params, state: KpiState, today: dt.date) -> None:
     if session.get_bind().dialect.name == "postgresql":
         # Wait for writers whose triggers have noted changes they have not committed yet,
         # and hold new ones off until the notes are taken: nothing is taken half-seen.
@@ -141,28 +159,40 @@ def _take_dirty(session, params: Params) -> None:
         where = DAYS.c.local_date.between(run[0], run[-1])
         session.execute(DAYS.delete().where(where))
         session.execute(DAILY.delete().where(DAILY.c.local_date.between(run[0], run[-1])))
+    reopened: set[dt.date] = set()
     for run in _runs(sorted(fcr_stale - stale)):
-        session.execute(DAYS.update().where(DAYS.c.local_date.between(run[0], run[-1])).values(fcr_final=False))
+        where = sa.and_(DAYS.c.local_date.between(run[0], run[-1]), DAYS.c.fcr_final.is_(True))
+        reopened.update(session.execute(sa.select(DAYS.c.local_date).where(where)).scalars())
+        session.execute(DAYS.update().where(where).values(fcr_final=False))
+    _forget_months(session, stale | reopened)
+    # Today's notes (the recorder's everyday writes) touch no day a report may be building.
+    if reopened or any(day < today for day in stale):
+        state.taken += 1
+        session.add(state)
 
 
 def _build(db: Database, params: Params, days: list[dt.date], *, now: dt.datetime, today: dt.date) -> None:
     lo, hi = day_span(days[0], days[-1], params.tz)
     # Computed outside the write transaction; a change made meanwhile leaves a note in
-    # kpi_dirty, so the next refresh rebuilds the day.
+    # kpi_dirty, so the next refresh rebuilds the day (or, if another report took that
+    # note already, `taken` has moved and the days are not marked built).
     with db.read() as session:
+        taken = _taken(session)
         partials = compute(session, params, lo, hi, hourly=False, now=now)
     rows = []
     for (date, _, queue, agent), sums in partials.items():
         rows.extend(_rows(date, queue, agent, sums))
     with db.write() as session:
+        state = _lock_state(session)
         session.execute(DAILY.delete().where(DAILY.c.local_date.between(days[0], days[-1])))
         session.execute(DAYS.delete().where(DAYS.c.local_date.between(days[0], days[-1])))
         _forget_months(session, set(days))  # a month is folded again once all its days are back
         if rows:
             session.execute(DAILY.insert(), rows)
-        session.execute(DAYS.insert(), [
-            {"local_date": d, "fcr_final": is_settled(d, today, params.fcr_window_days), "built_at": utcnow()}
-            for d in days])
+        if state is not None and state.taken == taken:
+            session.execute(DAYS.insert(), [
+                {"local_date": d, "fcr_final": is_settled(d, today, params.fcr_window_days), "built_at": utcnow()}
+                for d in days])
 
 
 def _month_end(month: dt.date) -> dt.date:
@@ -211,10 +241,13 @@ def _build_months(db: Database, first: dt.date, last: dt.date) -> None:
             sa.func.max(DAILY.c[c]) if c == "wait_max_ms" else sa.func.sum(DAILY.c[c]) for c in ROLLUP_COLUMNS]
         ).where(DAILY.c.local_date.between(days[0], days[-1])).group_by(*keys)
         with db.write() as session:
-            # Written only if its days are still all there: a change noted meanwhile removed one.
+            _lock_state(session)
+            # Written only if its days are still all there (a change noted meanwhile removed
+            # one) and no other report folded it meanwhile.
             present = session.execute(sa.select(sa.func.count()).select_from(DAYS).where(
                 DAYS.c.local_date.between(days[0], days[-1]), DAYS.c.fcr_final.is_(True))).scalar()
-            if present == len(days):
+            folded_already = session.execute(sa.select(MONTHS.c.month).where(MONTHS.c.month == month)).first()
+            if present == len(days) and folded_already is None:
                 session.execute(MONTHLY.insert().from_select(["local_date", "queue", "agent", "reason",
                                                               *ROLLUP_COLUMNS], folded))
                 session.execute(MONTHS.insert().values(month=month, built_at=utcnow()))
@@ -231,9 +264,13 @@ def _refresh_fcr(db: Database, params: Params, days: list[dt.date]) -> None:
     have changed (a change to a day's own calls rebuilds that day whole)."""
     lo, hi = day_span(days[0], days[-1], params.tz)
     with db.read() as session:
+        taken = _taken(session)
         counts = compute_fcr(session, params, lo, hi)
     span = DAILY.c.local_date.between(days[0], days[-1])
     with db.write() as session:
+        state = _lock_state(session)
+        if state is None or state.taken != taken:
+            return  # notes taken meanwhile: the days stay not final, the next report counts again
         session.execute(DAILY.update().where(span).values(fcr_resolved=0, fcr_repeated=0))
         for (date, _, queue, agent), sums in counts.items():
             key = sa.and_(DAILY.c.local_date == date, DAILY.c.queue == queue, DAILY.c.agent == agent,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import statistics
 import sys
 import time
@@ -56,7 +57,7 @@ def deep_cursors(ctx: Ctx) -> list[str | None]:
 
 def show(label: str, times: list[float]) -> None:
     times = sorted(times)
-    p95 = times[max(0, int(len(times) * 0.95) - 1)]
+    p95 = times[min(len(times) - 1, math.ceil(len(times) * 0.95) - 1)]  # nearest rank
     print(f"  {label:<44} p50 {statistics.median(times):7.2f} ms   p95 {p95:7.2f} ms   ({len(times)} pages)")
 
 

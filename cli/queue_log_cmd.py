@@ -38,7 +38,11 @@ def import_queue_log(
     number and skipped. Members map to users by member name or interface; unknown ones are
     kept under their queue_log name.
 
-    Example: aiivr import queue-log /var/log/asterisk/queue_log
+    Examples:
+
+    aiivr import queue-log /var/log/asterisk/queue_log
+
+    aiivr import queue-log old-pbx.queue_log --system oldpbx --json
     """
     ctx = current().ctx()
     try:
@@ -63,7 +67,11 @@ def export_queue_log(
 ) -> None:
     """Write the calls and status history of a range in Asterisk's queue_log format.
 
-    Example: aiivr export queue-log --from 2026-11-01 --to 2026-11-30 --out queue_log.nov
+    Examples:
+
+    aiivr export queue-log --from 2026-11-01 --to 2026-11-30 --out nov.queue_log
+
+    aiivr export queue-log --from yesterday --to yesterday > yesterday.queue_log
     """
     ctx = current().ctx()
     lo, hi = parse_range(start, end, ctx.config.tz, now=utcnow())

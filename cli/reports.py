@@ -52,7 +52,7 @@ def kpi(
 
     aiivr report kpi --by agent --from 2026-11-01 --to 2026-11-30
 
-    aiivr report kpi --by hour --from yesterday --to yesterday --csv
+    aiivr report kpi --by hour --from yesterday --to yesterday --format csv
     """
     ctx = current().ctx()
     now = utcnow()

@@ -93,12 +93,15 @@ class KpiMonth(SQLModel, table=True):
 
 class KpiState(SQLModel, table=True):
     """What the rollup was computed with (time zone, thresholds, FCR window): when that
-    changes, every day is recomputed."""
+    changes, every day is recomputed. `taken` counts the times a refresh invalidated past
+    days (changes noted in kpi_dirty, a new fingerprint): a report that computed days
+    meanwhile does not mark them built, so a change it could not see is never lost."""
 
     __tablename__ = "kpi_state"
 
     id: int = Field(default=1, primary_key=True)
     fingerprint: str = Field(default="", sa_type=sa.Text)
+    taken: int = Field(default=0, sa_type=sa.BigInteger)
 
 
 class KpiDirty(SQLModel, table=True):

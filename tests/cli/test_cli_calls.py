@@ -216,3 +216,34 @@ def test_errors_are_one_line_with_the_contracts_exit_codes(office):
     assert bad.code == 1 and bad.err.startswith("error: unknown --type 'lost'")
     usage = office("call", "show", "one")
     assert usage.code == 2
+
+
+QUERIES_TABLE = """\
+queries
+┏━━━━┳━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━┓
+┃ ID ┃ Status ┃ Subject             ┃ Assignee ┃
+┡━━━━╇━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━┩
+│ 1  │ open   │ Refund not received │ alice    │
+└────┴────────┴─────────────────────┴──────────┘
+"""
+
+
+def test_a_query_added_from_a_call_is_listed_by_call_show(office):
+    """`query add --call ID` then `call show ID`: the query is in the call's detail, for
+    the agent who opened it and for a supervisor, in the table and in JSON (issue 8)."""
+    office.login("alice", "alice-password")
+    added = json.loads(ok(office("query", "add", "--call", "1", "--subject", "Refund not received", "--json")).out)
+    assert added["calls"] == [1]
+    for who in ("alice", "sue"):
+        office.login(who, f"{who}-password")
+        shown = json.loads(ok(office("call", "show", "1", "--json")).out)
+        (query,) = shown["queries"]
+        assert {k: query[k] for k in ("id", "status", "priority", "customer_num", "customer_name", "subject",
+                                      "assignee", "due_at", "overdue")} == {
+            "id": added["id"], "status": "open", "priority": "normal", "customer_num": "+49 30 1234567",
+            "customer_name": "Max Muster", "subject": "Refund not received", "assignee": "alice", "due_at": None,
+            "overdue": False}
+        table = ok(office("call", "show", "1")).out
+        assert table.endswith(QUERIES_TABLE) and "no queries" not in table
+    # Only the call it came from lists it.
+    assert json.loads(ok(office("call", "show", "3", "--json")).out)["queries"] == []

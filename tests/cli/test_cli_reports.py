@@ -151,3 +151,48 @@ def test_import_and_export_queue_log(day, tmp_path):
     missing = day("import", "queue-log", str(tmp_path / "nope"))
     assert missing.code == 1 and missing.err.startswith("error: cannot read")
     assert dt.datetime.fromtimestamp(1773212400, dt.timezone.utc) == at("2026-03-11 08:00")
+
+
+def test_import_draws_a_progress_bar_on_a_terminal_only(day, tmp_path, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    import cli.queue_log_cmd as command
+
+    day.login("admin", "admin-password-1")
+    (tmp_path / "first").write_text(QUEUE_LOG)
+    plain = day("import", "queue-log", str(tmp_path / "first"))  # the test's stderr is no terminal: no bar
+    assert plain.code == 0 and "reading" not in plain.err and "\x1b[" not in plain.err
+    screen = io.StringIO()
+    monkeypatch.setattr(command, "stderr", Console(file=screen, force_terminal=True, width=100))
+    second = QUEUE_LOG.replace("pbx-9.", "pbx-10.")
+    (tmp_path / "second").write_text(second)
+    result = day("import", "queue-log", str(tmp_path / "second"))
+    assert result.code == 0, result.err
+    drawn = screen.getvalue()
+    # Characters read of the file's, then queue entries recorded of those finished.
+    assert f"{len(second)}/{len(second)}" in drawn and "1/1" in drawn
+    assert "reading" in drawn and "recording" in drawn
+
+
+def test_every_example_in_the_help_parses(aiivr, monkeypatch):
+    """The examples in the help of call, report, import and export are real commands:
+    each parses (its options known) — run with --help, which parses and stops."""
+    import re
+    import shlex
+
+    monkeypatch.setenv("COLUMNS", "200")  # an example on one line
+    for path in (("call", "list"), ("call", "show"), ("call", "resolve"), ("report", "kpi"),
+                 ("import", "queue-log"), ("export", "queue-log")):
+        shown = aiivr(*path, "--help")
+        assert shown.code == 0, shown.err
+        examples = re.findall(r"^\s*(?:Examples?:\s*)?(aiivr (?:call|report|import|export) .+?)\s*$", shown.out,
+                              re.MULTILINE)
+        assert examples, path
+        for example in examples:
+            words = shlex.split(example)[1:]
+            words = words[:words.index(">")] if ">" in words else words  # the shell's redirection
+            result = aiivr(*words, "--help")
+            assert result.code == 0, (example, result.err)
+    assert aiivr("report", "kpi", "--csv", "--help").code == 2  # what the old example said

@@ -4,24 +4,24 @@ does (its `queue show`, queue_log, AMI events) agrees with our database."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 
 import pytest
 from sqlmodel import select
 
-from aiivr.db import Database
+from aiivr.db import Database, utcnow
 from aiivr.models import AgentStatus, AuditEntry, Call, CallEvent, QueueEntry
 from aiivr.services import live_ops
+from aiivr.services.kpi import kpi_report
 from cli import agent_actions, call_actions  # noqa: F401 - they register their commands
 from tests.cli.conftest import Aiivr
-from tests.cli.test_cli_live_ops import _mount
 from tests.integration.live_helpers import (ServeThread, act, live_config, members, queue_show, staff, status,
                                             until)
 from tests.integration.serve_helpers import ALICE, BOB
 
 pytestmark = pytest.mark.lab
-_mount()
 
 
 @pytest.fixture
@@ -130,6 +130,14 @@ def test_after_a_call_the_agent_is_in_wrap_up_until_ready(desk):
     until(lambda: entry_of(people.db, second).outcome == "answered", 15, "the second caller answered")
     wrapped = call_of(people.db, first).wrapup_seconds
     assert 3 <= wrapped < 30  # from the end of the call to `agent ready`: counts toward AHT
+    # AHT takes wrap-up from the status history (docs/kpis.md): the same span, from the
+    # acw pause Asterisk reported (a moment after the call ended) to `agent ready`.
+    report = kpi_report(people.ctx(people.sue), by="agent", start=call_of(people.db, first).started_at,
+                        end=utcnow() + dt.timedelta(minutes=1), now=utcnow() + dt.timedelta(minutes=1))
+    (mine,) = [row for row in report.rows if row["group"] == "alice"]
+    assert mine["wrapup_seconds"] == pytest.approx(wrapped, abs=1.0)
+    assert mine["aht_seconds"] * mine["handled"] == pytest.approx(
+        mine["talk_seconds"] + mine["hold_seconds"] + mine["wrapup_seconds"], abs=0.01)
 
 
 def test_after_call_work_ends_by_itself_at_its_maximum(desk):

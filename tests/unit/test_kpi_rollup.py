@@ -1,6 +1,8 @@
-"""The daily rollup equals the raw computation: on a varied month of data, and after
-every kind of late change (a late queue entry, a status row closed late, a call resolved
-or a repeat call arriving later, a queue_log backfill, a threshold changed)."""
+"""The rollups (kpi_daily and the months folded from it) equal the raw computation: on a
+varied month of data, and after every kind of late change (a late queue entry, a status
+row closed late, a call resolved or a repeat call arriving later, a queue_log backfill
+or import, a threshold changed, a change another report took note of while a day was
+being computed)."""
 
 import datetime as dt
 import random
@@ -15,7 +17,9 @@ from aiivr.models.reports import KpiDay, KpiDirty, KpiMonth
 from aiivr.queue_log import read_lines, summarise
 from aiivr.recorder import Recorder
 from aiivr.recorder.backfill import Backfill
+from aiivr import kpi_rollup
 from aiivr.services.kpi import kpi_report
+from aiivr.services.queue_log_io import import_queue_log
 from tests.unit.kpi_rows import Rows, at
 
 ALICE_IF, BOB_IF = "Local/1001@agents/n", "Local/1002@agents/n"
@@ -159,6 +163,31 @@ def test_a_queue_log_backfill_into_old_days_is_seen(month, config):
     assert assert_equal(month, now).total["answered"] == raw_before["answered"]
 
 
+def test_a_queue_log_import_into_old_days_is_seen(month):
+    """`import queue-log` after the rollup was built: entries, a member's status history
+    and its wrap-up (an acw pause after the call) land in days already rolled up."""
+    now = at("2026-05-01 12:00")
+    before = assert_equal(month, now).total
+    t, member = int(at("2026-03-18 09:00").timestamp()), "Local/1009@agents/n"
+    lines = [f"{t}|MANAGER|support|{member}|ADDMEMBER|",
+             f"{t + 60}|imp-1.1|support|NONE|ENTERQUEUE||0301234001|1",
+             f"{t + 75}|imp-1.1|support|{member}|CONNECT|15|imp-1.2|4",
+             f"{t + 200}|imp-1.1|support|{member}|COMPLETECALLER|15|125|1",
+             f"{t + 200}|NONE|NONE|{member}|PAUSEALL|acw",
+             f"{t + 240}|NONE|NONE|{member}|UNPAUSEALL|",
+             f"{t + 300}|imp-2.1|sales|NONE|ENTERQUEUE||0301234002|1",
+             f"{t + 320}|imp-2.1|sales|NONE|ABANDON|1|1|20",
+             f"{t + 3600}|MANAGER|support|{member}|REMOVEMEMBER|"]
+    result = import_queue_log(month.ctx(month.admin), lines)
+    assert (result.imported, result.unmapped) == (2, [member]) and result.status_rows > 0
+    after = assert_equal(month, now).total
+    assert (after["offered"], after["answered"], after["abandoned"]) == (
+        before["offered"] + 2, before["answered"] + 1, before["abandoned"] + 1)
+    assert (after["talk_seconds"], after["wrapup_seconds"]) == (before["talk_seconds"] + 125,
+                                                                before["wrapup_seconds"] + 40)
+    assert built_months(month.db) == [dt.date(2026, 3, 1)]
+
+
 def test_a_changed_threshold_rebuilds_everything(month):
     now = at("2026-05-01 12:00")
     assert_equal(month, now)
@@ -176,3 +205,35 @@ def test_the_triggers_note_every_writer(month):
     with month.db.read() as session:
         kinds = {row.kind for row in session.exec(select(KpiDirty))}
     assert kinds == {"c"}
+
+
+def test_a_change_another_report_takes_while_a_day_is_computed_is_not_lost(month, monkeypatch):
+    """Report A rebuilds 25 March after a late entry; while it computes, another entry for
+    that day is recorded and report B takes its note (and builds the day). A must not
+    leave its older figures behind as the built day."""
+    now = at("2026-05-01 12:00")
+    assert_equal(month, now)
+    rows = Rows(month.db)
+
+    def late_abandon(start):
+        call = rows.call(start, queue="support", disposition="abandoned", answered_after=None)
+        rows.entry(call, start, queue="support", outcome="abandoned", wait=33)
+
+    late_abandon("2026-03-25 10:00")
+    real, raced = kpi_rollup.compute, []
+
+    def racing(*args, **kwargs):
+        sums = real(*args, **kwargs)
+        if not raced:
+            raced.append(True)
+            late_abandon("2026-03-25 11:00")
+            both(month, now)  # report B, in the middle of A's build
+        return sums
+
+    monkeypatch.setattr(kpi_rollup, "compute", racing)
+    kpi_report(month.ctx(month.supervisor), start=at(RANGE[0]), end=at(RANGE[1]), now=now)  # report A
+    monkeypatch.undo()
+    assert raced
+    report = assert_equal(month, now)
+    assert report.total["abandoned"] == both(month, now)[1].total["abandoned"]
+    assert built_months(month.db) == [dt.date(2026, 3, 1)]

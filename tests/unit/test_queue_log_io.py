@@ -168,3 +168,42 @@ def test_only_admins_import_and_supervisors_export(people):
         load(people, A, principal=people.supervisor)
     with pytest.raises(PermissionDenied):
         export_queue_log(people.ctx(people.agent), io.StringIO())
+
+
+def test_the_other_events_of_the_format(people, fresh):
+    """AGENTLOGIN/AGENTLOGOFF, EXITWITHKEY, RINGCANCELED (not a miss: the ring was cut short),
+    ATTENDEDTRANSFER and TRANSFER (talk time fourth), through import, KPIs and a round trip."""
+    t = T0 + 3 * 3600
+    text = f"""\
+{t}|NONE|NONE|alice|AGENTLOGIN|Local/1001@agents/n
+{t}|NONE|NONE|bob|AGENTLOGIN|Local/1002@agents/n
+{t + 60}|k-1.1|support|NONE|ENTERQUEUE||0301000|1
+{t + 72}|k-1.1|support|NONE|EXITWITHKEY|5|1|1|12
+{t + 100}|x-1.1|support|NONE|ENTERQUEUE||0302000|1
+{t + 104}|x-1.1|support|alice|RINGCANCELED|4000
+{t + 108}|x-1.1|support|bob|CONNECT|8|x-1.2|2
+{t + 148}|x-1.1|support|bob|ATTENDEDTRANSFER|BRIDGE|b-1|8|40|1
+{t + 200}|y-1.1|sales|NONE|ENTERQUEUE||0303000|1
+{t + 203}|y-1.1|sales|alice|CONNECT|3|y-1.2|1
+{t + 223}|y-1.1|sales|alice|TRANSFER|200|default|3|20|1
+{t + 900}|NONE|NONE|alice|AGENTLOGOFF|Local/1001@agents/n|900
+{t + 900}|NONE|NONE|bob|AGENTLOGOFF|Local/1002@agents/n|900
+"""
+    result = load(people, text)
+    assert (result.entries, result.imported, result.skipped, result.unmapped) == (3, 3, [], [])
+    with people.db.read() as session:
+        outcomes = {e.uniqueid: (e.outcome, e.wait_seconds, e.talk_seconds, e.completed_by)
+                    for e in session.exec(select(QueueEntry))}
+        alice = [(r.status, int(r.started_at.timestamp()) - t) for r in session.exec(
+            select(AgentStatus).where(AgentStatus.user_id == people.agent.user_id).order_by(AgentStatus.started_at))]
+    assert outcomes == {"k-1.1": ("exit_key", 12, None, None), "x-1.1": ("answered", 8, 40, "transfer"),
+                        "y-1.1": ("answered", 3, 20, "transfer")}
+    assert alice == [("online", 0), ("on_call", 203), ("online", 223), ("offline", 900)]
+    total = kpis(people, None).total
+    assert (total["offered"], total["answered"], total["abandoned"], total["timed_out"], total["missed"]) == (3, 2, 0, 0, 0)
+    assert (total["handled"], total["talk_seconds"], total["asa_seconds"]) == (2, 60.0, 5.5)
+    assert total["avg_wait_seconds"] == round(23 / 3, 3)
+    assert total["available_seconds"] == (900 - 20) + (900 - 40.0)  # logged in, less each one's call
+    load(fresh, exported(people))
+    for by in (None, "agent", "queue"):
+        assert kpis(fresh, by) == kpis(people, by), by

@@ -56,6 +56,7 @@ def upgrade() -> None:
     op.create_table('kpi_state',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('fingerprint', sa.Text(), nullable=False),
+    sa.Column('taken', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('kpi_dirty',
