@@ -30,6 +30,7 @@ from aiivr.kpi_sql import Dialect
 from aiivr.models.calls import Call, CallEvent, QueueEntry
 from aiivr.models.users import User
 from aiivr.numbers import normalise_number
+from aiivr.paging import Page
 from aiivr.permissions import allowed
 from aiivr.principal import Ctx
 
@@ -59,18 +60,12 @@ class CallSummary:
     resolved: bool
 
 
-@dataclass(frozen=True)
-class CallPage:
-    items: list[CallSummary]
-    next: str | None
-
-
 # ---------------------------------------------------------------------------- listing
 
 def list_calls(ctx: Ctx, *, start: dt.datetime | None = None, end: dt.datetime | None = None,
                call_type: str | None = None, agent: str | None = None, queue: str | None = None,
                caller: str | None = None, min_duration: float | None = None, limit: int = 50,
-               after: str | None = None) -> CallPage:
+               after: str | None = None) -> Page[CallSummary]:
     """Newest first; `after` is the previous page's `next`. start/end: half-open, UTC."""
     audit.authorize(ctx, "call.view_own")
     if not 1 <= limit <= 1000:
@@ -95,7 +90,7 @@ def list_calls(ctx: Ctx, *, start: dt.datetime | None = None, end: dt.datetime |
         else:
             rows = _by_id(session, [call_id for _, call_id in request.agent_keys(session)])
     page = rows[:limit]
-    return CallPage(items=[summary(row, ctx) for row in page],
+    return Page(items=[summary(row, ctx) for row in page],
                     next=_cursor(page[-1]) if len(rows) > limit else None)
 
 

@@ -25,11 +25,11 @@ from aiivr.models.users import User
 from aiivr.numbers import normalise_number
 from aiivr.permissions import allowed
 from aiivr.principal import Ctx
-from aiivr.services.call_list import TYPES, CallPage, CallSummary, list_calls, summary
+from aiivr.services.call_list import TYPES, CallSummary, list_calls, summary
 from aiivr.services.queries import QuerySummary, queries_for_call
 from aiivr.timerange import iso
 
-__all__ = ["TYPES", "CallDetail", "CallPage", "CallSummary", "QueueLeg", "TimelineItem", "list_calls",
+__all__ = ["TYPES", "CallDetail", "CallSummary", "QueueLeg", "TimelineItem", "list_calls",
            "resolve_call", "show_call"]
 
 C, V, E = Call.__table__, CallEvent.__table__, QueueEntry.__table__
