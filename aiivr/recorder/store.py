@@ -256,14 +256,16 @@ class Store:
             if (row.status, row.reason) == (status, reason):
                 return
             if at < row.started_at:
-                if floor is None or at >= floor:
-                    # Newer than the list reply dated on arrival, stamped a little before it:
-                    # the listed status lasted no time (history only moves forward).
-                    self._arrival_floor[state.interface] = max(floor, at) if floor is not None else at
-                    at = row.started_at
-                    by_arrival = True
-                else:
+                if not (by_arrival or floor is None or at >= floor):
                     return  # an older event replayed: history only moves forward
+                # In arrival order: a list dated on arrival and an event stamped a little
+                # before it (or a list whose date trails the last stamp): the earlier row
+                # lasted no time, the later news takes over from its start.
+                if not by_arrival:
+                    self._arrival_floor[state.interface] = max(floor, at) if floor is not None else at
+                elif state.interface not in self._arrival_floor:
+                    self._arrival_floor[state.interface] = floor
+                at, by_arrival = row.started_at, True
             if at == row.started_at:
                 # Two changes at the same instant: the first lasted no time at all.
                 row.status, row.reason, row.set_by = status, reason, set_by

@@ -140,3 +140,38 @@ async def test_asterisk_restarted_mid_call(clean_lab, setup_db, tmp_path, how):
         assert call.disposition == "answered" and call.ended_at is not None
     assert _members(db) == 0  # Asterisk forgot its dynamic members; serve re-adds them (outbox)
     assert_agrees_with_queue_log(db, lab)
+
+
+async def test_resync_lists_landing_mid_call_name_the_same_call(clean_lab, setup_db, tmp_path, monkeypatch):
+    """List replies carry no SystemName. On a loaded machine the login's CoreShowChannels can
+    come back after a call began: it must name that call, not a second one ("", linkedid)
+    that would also end the real one as ended_while_away. Made certain here by holding the
+    resync until the recorder has seen the call."""
+    lab, db = clean_lab, setup_db
+    _, cfg = lab_config(lab, db.url, tmp_path)
+    resync = BridgeService._on_connected
+
+    async def resync_once_the_call_is_seen(self):
+        while not self.recorder.store.calls:
+            await asyncio.sleep(0.05)
+        await resync(self)
+
+    monkeypatch.setattr(BridgeService, "_on_connected", resync_once_the_call_is_seen)
+    service = BridgeService(cfg, db, ping_interval=1, backoff_max=1.0)
+    await service.start()
+    try:
+        assert await service.transport.wait_connected(10)
+        await asyncio.to_thread(add_members, lab, ("support", "1001", "alice"))
+        await asyncio.to_thread(lab.originate_customer, "support", talk=3, ring=1, wait=30, callerid="5550501")
+        await wait_until(lambda: service.resyncs >= 1, what="the resync during the call")
+        assert service.writer.flush(10)
+        (call,) = recorded_calls(db)
+        assert call.system == service.system != "" and call.ended_at is None  # the lab names itself
+        await asyncio.to_thread(lab.wait_idle)
+        assert service.writer.flush(10)
+        await wait_until(lambda: _all_closed(db), what="the call closed")
+    finally:
+        await service.stop()
+    (call,) = recorded_calls(db)
+    assert (call.disposition, call.caller_num) == ("answered", "5550501") and call.end_cause != "ended_while_away"
+    assert_agrees_with_queue_log(db, lab)

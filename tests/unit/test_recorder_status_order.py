@@ -83,3 +83,12 @@ def test_a_stamped_change_before_the_list_keeps_its_floor(db, config):
     recorder.apply(pause(T - 0.005, True, "coffee"))  # newer than it, read after the list: applies
     recorder.close()
     assert history(db) == [("paused", "lunch", T - 30, T), ("paused", "coffee", T, None)]
+
+
+def test_a_list_read_after_a_stamped_change_applies_though_our_clock_trails_asterisks(db, config):
+    recorder = Recorder(db, config)
+    recorder.apply(pause(T + 0.004, True, "lunch"))  # Asterisk's clock a little ahead of ours
+    recorder.apply(listed(paused=False))  # then the resync (dated T by our clock) says ready
+    recorder.apply(pause(T + 0.002, True, "break"))  # stamped before the lunch change: stale
+    recorder.close()
+    assert history(db) == [("online", None, T + 0.004, None)]
