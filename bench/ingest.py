@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -91,13 +93,36 @@ async def run_pipeline(port: int, expected: int, url: str) -> dict:
     }
 
 
+@contextmanager
+def throwaway_database(server_url: str):
+    """A fresh database on the server `server_url` points at (PostgreSQL), dropped afterwards:
+    every run must start empty (it counts the calls it recorded)."""
+    url = sa.engine.make_url(server_url)
+    if not url.get_backend_name().startswith("postgresql"):
+        yield server_url  # another SQLite file, say: used as given
+        return
+    name = f"aiivr_ingest_{os.getpid()}_{int(time.time() * 1000)}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 async def one_run(events: int, database: str, rate: float, want_calls: int) -> dict:
     with replay_server_process(events, new_calls=True, rate=rate, starts_now=True) as (port, count):
         expected = count + 1  # the stream plus the FullyBooted answering Login
         raw = await measure_panoramisk(port, expected) if not rate else None
         with tempfile.TemporaryDirectory() as tmp:
-            url = f"sqlite:///{tmp}/ingest.db" if database == "sqlite" else database
-            result = await run_pipeline(port, expected, url)
+            if database == "sqlite":
+                result = await run_pipeline(port, expected, f"sqlite:///{tmp}/ingest.db")
+            else:
+                with throwaway_database(database) as url:
+                    result = await run_pipeline(port, expected, url)
     result.update(expected=expected, raw=raw.wall if raw else None,
                   rate=result["received"] / result["elapsed"], lost=expected - result["received"])
     result["ok"] = (result["lost"] == 0 and result["calls"] == want_calls and result["handler_errors"] == 0
@@ -141,7 +166,9 @@ async def main_async(events: int, database: str, paced_rates: list[float], flat_
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--database", default="sqlite", help="sqlite (a temp file) or a database URL")
+    parser.add_argument("--database", default="sqlite",
+                        help="sqlite (a temp file) or a database URL; on a PostgreSQL server each run "
+                             "creates a throwaway database beside the one named, and drops it")
     parser.add_argument("--rate", default="40000",
                         help="events/s of the paced (latency) run; several, comma-separated, for several runs")
     parser.add_argument("--no-flat", dest="flat", action="store_false", help="skip the flat-out run")
