@@ -100,11 +100,35 @@ class AgentRules:
         self.cursor = TimelineCursor()
         self._misses: dict[str, list[int]] = {}  # interface -> calls that rang it unanswered, in a row
         self._ending: set[int] = set()  # users whose after-call work serve is ending
+        self._agents: dict[str, tuple[User, AgentPresence]] = {}  # of the events on_events is handling
 
     # ---------------------------------------------------------------- events
 
+    def concerns(self, session: Session, events: list[TimelineEvent]) -> bool:
+        """Whether any of these events can make a command: one query, in a read transaction,
+        so serve takes the write lock only when it may write. The rules' memory (misses in a
+        row) is kept by on_events_without_agents when this says no."""
+        acting = {e.interface for e in events if e.kind in END_OF_CALL and self.max_seconds > 0
+                  or e.kind == "ring_no_answer" and self.rna_after > 0}
+        return bool(self._logged_in(session, acting))
+
+    def on_events_without_agents(self, events: list[TimelineEvent]) -> None:
+        """on_events when concerns() said none of the events' agents is logged in through AIIVR:
+        only the ring-no-answer count moves."""
+        for event in events:
+            if event.kind == "connected":
+                self._misses.pop(event.interface, None)
+            elif event.kind == "ring_no_answer" and self.rna_after > 0:
+                misses = self._misses.setdefault(event.interface, [])
+                misses.append(event.call_id)
+                if len(misses) >= self.rna_after:
+                    self._misses.pop(event.interface, None)
+
     def on_events(self, session: Session, events: list[TimelineEvent], *, now: dt.datetime) -> list[OutboxCommand]:
         commands = []
+        # One query for every agent the events name, not one per event (a busy centre
+        # completes calls by the hundred between two polls).
+        self._agents = self._logged_in(session, {e.interface for e in events if e.kind != "connected"})
         for event in events:
             if event.kind in END_OF_CALL:
                 commands += self._after_call(session, event, now)
@@ -114,14 +138,20 @@ class AgentRules:
                 commands += self._missed(session, event, now)
         return commands
 
+    def _logged_in(self, session: Session, interfaces: set[str]) -> dict[str, tuple[User, AgentPresence]]:
+        """interface -> (user, presence) of the active users logged in through AIIVR among these."""
+        wanted = sorted(i for i in interfaces if i)
+        found: dict[str, tuple[User, AgentPresence]] = {}
+        for start in range(0, len(wanted), 500):
+            rows = session.exec(select(User, AgentPresence).join(AgentPresence, AgentPresence.user_id == User.id)
+                                .where(User.interface.in_(wanted[start:start + 500]))).all()
+            for user, row in rows:
+                if row.logged_in and user.active:
+                    found[user.interface] = (user, row)
+        return found
+
     def _agent(self, session: Session, interface: str) -> tuple[User, AgentPresence] | None:
-        if not interface:
-            return None
-        user = session.exec(select(User).where(User.interface == interface)).first()
-        row = session.get(AgentPresence, user.id) if user is not None else None
-        if user is None or row is None or not row.logged_in or not user.active:
-            return None
-        return user, row
+        return self._agents.get(interface) if interface else None
 
     def _after_call(self, session: Session, event: TimelineEvent, now: dt.datetime) -> list[OutboxCommand]:
         if self.max_seconds <= 0:

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from pathlib import Path
 
 # The reference capture of a real Asterisk 22 (a copy of shared/reference/asterisk22-lab).
@@ -47,12 +48,12 @@ def load_sample_events(path: Path = SAMPLE_EVENTS) -> list[dict]:
     return events
 
 
-def as_new_calls(events: list[dict], repeat: int) -> list[dict]:
+def as_new_calls(events: list[dict], repeat: int, shift: float = 0.0) -> list[dict]:
     """The same traffic as if it were other calls later on: every Uniqueid and Linkedid gets
     a per-repeat suffix and every Timestamp moves on, so a recorder sees new calls each time
     (a plain repeat would only exercise its idempotency). FullyBooted is left out: a repeat
-    must not look like an Asterisk restart."""
-    if repeat == 0:
+    must not look like an Asterisk restart. shift: seconds added to every Timestamp."""
+    if repeat == 0 and not shift:
         return [e for e in events if e.get("Event") != "FullyBooted"]
     stamps = [float(e["Timestamp"]) for e in events if "Timestamp" in e]
     span = (max(stamps) - min(stamps) + 1.0) if stamps else 0.0
@@ -65,22 +66,31 @@ def as_new_calls(events: list[dict], repeat: int) -> list[dict]:
             if isinstance(value, str) and value and (key.endswith("Uniqueid") or key.endswith("Linkedid")):
                 value = f"{value}-{repeat}"
             elif key == "Timestamp":
-                value = f"{float(value) + repeat * span:.6f}"
+                value = f"{float(value) + repeat * span + shift:.6f}"
             copy[key] = value
         out.append(copy)
     return out
 
 
-def build_stream(events: list[dict], target_events: int, *, new_calls: bool = False) -> tuple[list[bytes], int]:
+def build_stream(events: list[dict], target_events: int, *, new_calls: bool = False,
+                 starts_now: bool = False) -> tuple[list[bytes], int]:
     """Repeat `events` until at least `target_events`; returns frame-aligned chunks and the count.
 
-    new_calls: each repeat is new calls (see as_new_calls), for benches that record them."""
+    new_calls: each repeat is new calls (see as_new_calls), for benches that record them.
+    starts_now: with new_calls, the stream's first Timestamp is now, as a live PBX's would be.
+    Without it the calls ended years (or hours) ago, and serve's recording intake spends the
+    run on thousands of calls whose recording "never reached the spool" (a write transaction
+    and an alert each), which is no part of ingesting events."""
     frames = [encode_frame(event) for event in events]
     repeats = max(1, -(-target_events // len(frames)))
+    shift = 0.0
+    if new_calls and starts_now:
+        stamps = [float(e["Timestamp"]) for e in events if "Timestamp" in e]
+        shift = time.time() - min(stamps) if stamps else 0.0
     chunks, current, size = [], [], 0
     for repeat in range(repeats):
         if new_calls:
-            frames = [encode_frame(event) for event in as_new_calls(events, repeat)]
+            frames = [encode_frame(event) for event in as_new_calls(events, repeat, shift)]
         for frame in frames:
             current.append(frame)
             size += len(frame)
@@ -192,8 +202,9 @@ class AmiReplayServer:
             pass
 
 
-async def _serve_forever(target_events: int, port: int, new_calls: bool = False, rate: float = 0.0) -> None:
-    chunks, count = build_stream(load_sample_events(), target_events, new_calls=new_calls)
+async def _serve_forever(target_events: int, port: int, new_calls: bool = False, rate: float = 0.0,
+                         starts_now: bool = False) -> None:
+    chunks, count = build_stream(load_sample_events(), target_events, new_calls=new_calls, starts_now=starts_now)
     # Pacing works per chunk (~64 KiB, a few hundred events): fine enough for a rate.
     chunk_seconds = (count / len(chunks)) / rate if rate else 0.0
     server = AmiReplayServer(chunks, port=port, chunk_seconds=chunk_seconds)
@@ -210,9 +221,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--new-calls", action="store_true", help="every repeat is new calls (new ids, later times)")
     parser.add_argument("--rate", type=float, default=0.0, help="events per second (default: as fast as read)")
+    parser.add_argument("--starts-now", action="store_true", help="with --new-calls: the first Timestamp is now")
     args = parser.parse_args(argv)
     try:
-        asyncio.run(_serve_forever(args.events, args.port, args.new_calls, args.rate))
+        asyncio.run(_serve_forever(args.events, args.port, args.new_calls, args.rate, args.starts_now))
     except KeyboardInterrupt:
         pass
 

@@ -34,11 +34,12 @@ RUN_TIMEOUT = 120.0
 
 
 @contextmanager
-def replay_server_process(events: int, *, new_calls: bool = False, rate: float = 0.0) -> Iterator[tuple[int, int]]:
+def replay_server_process(events: int, *, new_calls: bool = False, rate: float = 0.0,
+                          starts_now: bool = False) -> Iterator[tuple[int, int]]:
     """Start the replay server in a child process; yields (port, events each connection gets)."""
     process = subprocess.Popen(
         [sys.executable, str(REPLAY_SERVER), "--events", str(events), "--rate", str(rate)]
-        + (["--new-calls"] if new_calls else []),
+        + (["--new-calls"] if new_calls else []) + (["--starts-now"] if starts_now else []),
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -149,8 +149,12 @@ class OutboxExecutor:
         with self._db.read() as session:
             events = rules.cursor.read(session)
             pending = outbox.has_pending(session)
-        if events and self._write(lambda session, now: rules.on_events(session, events, now=now)):
-            pending = True
+            acting = bool(events) and rules.concerns(session, events)
+        if acting:
+            if self._write(lambda session, now: rules.on_events(session, events, now=now)):
+                pending = True
+        elif events:
+            rules.on_events_without_agents(events)
         if time.monotonic() >= self._next_timer:
             self._next_timer = time.monotonic() + TIMER_SECONDS
             if self._write(lambda session, now: rules.due(session, now=now)):

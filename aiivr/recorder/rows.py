@@ -33,18 +33,25 @@ class Row:
     MODEL: ClassVar[type]
     TABLE: ClassVar[sa.Table]
     COLUMNS: ClassVar[frozenset[str]]
+    INSERT_ORDER: ClassVar[tuple[str, ...]]
     DEFAULTS: ClassVar[dict[str, Any]]
+    _STATIC: ClassVar[dict[str, Any]]  # DEFAULTS' plain values
+    _FACTORIES: ClassVar[tuple[tuple[str, Any], ...]]  # DEFAULTS' factories, called per row
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         cls.TABLE = cls.MODEL.__table__
         cls.COLUMNS = frozenset(c.name for c in cls.TABLE.columns)
+        cls.INSERT_ORDER = tuple(c.name for c in cls.TABLE.columns if c.name != "id")
         cls.DEFAULTS = _defaults(cls.MODEL)
+        cls._STATIC = {n: v for n, v in cls.DEFAULTS.items() if not callable(v)}
+        cls._FACTORIES = tuple((n, v) for n, v in cls.DEFAULTS.items() if callable(v))
 
     def __init__(self, **values: Any) -> None:
         d = self.__dict__
-        for name, default in self.DEFAULTS.items():
-            d[name] = default() if callable(default) else default
+        d.update(self._STATIC)
+        for name, factory in self._FACTORIES:
+            d[name] = factory()
         d.update(values)
         d.setdefault("id", None)
         d["_dirty"] = set()
@@ -65,6 +72,15 @@ class Row:
 
     def values(self) -> dict[str, Any]:
         return {name: self.__dict__[name] for name in self.COLUMNS if name != "id" and name in self.__dict__}
+
+    def present_columns(self) -> tuple[str, ...]:
+        """The columns this row has a value for, but id, in the table's order (what an INSERT names)."""
+        d = self.__dict__
+        return tuple(name for name in self.INSERT_ORDER if name in d)
+
+    def column_values(self, columns: tuple[str, ...]) -> tuple:
+        d = self.__dict__
+        return tuple([d[name] for name in columns])
 
 
 _MISSING = object()

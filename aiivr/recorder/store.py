@@ -12,12 +12,11 @@ with one executemany per set of columns.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+from hashlib import sha1
 import json
 import time
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from aiivr import changes
@@ -26,8 +25,9 @@ from aiivr.models.calls import CallEvent
 from aiivr.models.pbx import PbxState
 from aiivr.models.users import User
 from aiivr.recorder.agent_state import InterfaceState
+from aiivr.recorder.bulk import Bulk
 from aiivr.recorder.rows import CallRow, EntryRow, MemberRow, Row, StatusRow
-from aiivr.services.queries import reopen_on_callback
+from aiivr.services.queries import numbers_with_resolved_queries, reopen_on_callback
 
 UTC = dt.timezone.utc
 CallKey = tuple[str, str]          # (system, linkedid)
@@ -42,6 +42,10 @@ NATURAL_KEYS = {
     STATUS: ("interface", "started_at"),
     MEMBERS: ("queue", "interface"),
 }
+
+
+TIMELINE_COLUMNS = ("call_id", "at", "kind", "queue", "interface", "user_id", "detail", "dedupe_key")
+_dumps = json.JSONEncoder(sort_keys=True, default=str).encode  # json.dumps(..., sort_keys=True, default=str)
 
 
 def _chunks(values: list, size: int = 500):
@@ -85,7 +89,7 @@ class Store:
         self._users: dict[str, int] = {}
         self._users_loaded_at = 0.0
         self._extensions: dict[str, int | None] = {}
-        self._insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+        self._bulk = Bulk(db.engine.dialect)
         self._load_open_rows()
 
     # ---------------------------------------------------------------- loading
@@ -223,11 +227,12 @@ class Store:
     def timeline(self, call: CallRow, ts: float, kind: str, *, uniqueid: str = "", queue: str | None = None,
                  interface: str | None = None, user_id: int | None = None, detail: dict | None = None) -> None:
         key = f"{call.system}|{call.linkedid}|{kind}|{uniqueid}|{interface or ''}|{ts:.6f}"
-        self._timeline.append((call, {
-            "at": to_dt(ts), "kind": kind, "queue": queue, "interface": interface, "user_id": user_id,
-            "detail": json.dumps(detail or {}, sort_keys=True, default=str),
-            "dedupe_key": hashlib.sha1(key.encode()).hexdigest(),
-        }))
+        # In TIMELINE_COLUMNS' order after call_id (the call's id is known at commit).
+        self._timeline.append((call, (
+            to_dt(ts), kind, queue, interface, user_id,
+            _dumps(detail) if detail else "{}",
+            sha1(key.encode()).hexdigest(),
+        )))
         self.topics.add("calls")
 
     # ---------------------------------------------------------------- agents and members
@@ -362,27 +367,40 @@ class Store:
                 row.__dict__["call_id"] = ref.id
         key_columns = NATURAL_KEYS[table]
         by_key = {tuple(row.__dict__[c] for c in key_columns): row for row in rows}
-        statement = table.insert().returning(table.c.id, *(table.c[c] for c in key_columns))
-        for returned in self.session.execute(statement, [row.values() for row in rows]):
-            row = by_key[tuple(returned[1:])]
-            row.__dict__["id"] = returned[0]
-            row._dirty.clear()
+        # Rows built the same way hold the same columns: one statement per column set.
+        groups: dict[tuple[str, ...], list[Row]] = {}
+        for row in rows:
+            groups.setdefault(row.present_columns(), []).append(row)
+        bulk, conn = self._bulk, self.session.connection()
+        # The keys come back as the driver gives them: compare them converted alike.
+        key_converters = bulk.converters(table, key_columns)
+        converted_keys = {bulk.convert(key, key_converters): row for key, row in by_key.items()}
+        for columns, group in groups.items():
+            converters = bulk.converters(table, columns)
+            values = [bulk.convert(row.column_values(columns), converters) for row in group]
+            for returned in bulk.insert_returning(conn, table, columns, values, ("id", *key_columns)):
+                row = converted_keys[returned[1:]]
+                row.__dict__["id"] = returned[0]
+                row._dirty.clear()
         rows.clear()
 
     def _update_changed(self, tables: tuple[sa.Table, ...]) -> None:
-        groups: dict[tuple[sa.Table, frozenset[str]], list[dict]] = {}
+        groups: dict[tuple[sa.Table, tuple[str, ...]], list[Row]] = {}
         for table_rows in (self.calls.values(), self.entries.values(), self.status_rows.values(),
                            self.members.values(), self._touched):
             for row in table_rows:
                 if row.id is not None and row._dirty:
-                    cols = frozenset(row._dirty)
-                    groups.setdefault((row.TABLE, cols), []).append(
-                        {"_id": row.id, **{f"v_{c}": row.__dict__[c] for c in cols}})
+                    groups.setdefault((row.TABLE, tuple(sorted(row._dirty))), []).append(row)
+        bulk = self._bulk
+        conn = self.session.connection() if groups else None
+        for (table, cols), rows in groups.items():
+            converters = bulk.converters(table, cols)
+            params = []
+            for row in rows:
+                if row._dirty:  # a row in two of the sets above is written once
+                    params.append(bulk.convert(row.column_values(cols), converters) + (row.id,))
                     row._dirty.clear()
-        for (table, cols), params in groups.items():
-            statement = (table.update().where(table.c.id == sa.bindparam("_id"))
-                         .values({c: sa.bindparam(f"v_{c}") for c in cols}))
-            self.session.execute(statement, params)
+            bulk.executemany(conn, bulk.update_by_id(table, cols), params)
         self._touched.clear()
 
     def keep_for_update(self, row: Row) -> None:
@@ -400,12 +418,18 @@ class Store:
         for table in (CALLS, ENTRIES, STATUS, MEMBERS):
             self._insert_new(table)
         self._update_changed((CALLS, ENTRIES, STATUS, MEMBERS))
-        for call in self.callers_to_check:
-            reopen_on_callback(session, caller_num_norm=call.caller_num_norm, call_id=call.id, at=call.started_at)
-        self.callers_to_check.clear()
+        if self.callers_to_check:
+            numbers = numbers_with_resolved_queries(session, {c.caller_num_norm for c in self.callers_to_check})
+            for call in self.callers_to_check:
+                if call.caller_num_norm in numbers:
+                    reopen_on_callback(session, caller_num_norm=call.caller_num_norm, call_id=call.id,
+                                       at=call.started_at)
+            self.callers_to_check.clear()
         if self._timeline:
-            rows = [{"call_id": call.id, **values} for call, values in self._timeline]
-            session.execute(self._insert(CallEvent.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
+            bulk, table = self._bulk, CallEvent.__table__
+            converters = bulk.converters(table, TIMELINE_COLUMNS)
+            rows = [bulk.convert((call.id, *values), converters) for call, values in self._timeline]
+            bulk.executemany(session.connection(), bulk.insert_ignoring(table, TIMELINE_COLUMNS, "dedupe_key"), rows)
             self._timeline.clear()
         if self.topics:
             changes.bump(session, *sorted(self.topics))

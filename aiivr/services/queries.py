@@ -184,6 +184,18 @@ def assign_query(ctx: Ctx, query_id: int, *, to: str, now: dt.datetime | None = 
         return _detail(session, query, ctx, now)
 
 
+def numbers_with_resolved_queries(session: Session, numbers: set[str]) -> set[str]:
+    """Which of these customer numbers have a resolved query: one query for a batch of new
+    calls, so the recorder asks reopen_on_callback only about those (most callers have none)."""
+    wanted = sorted(n for n in numbers if n)
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        found.update(session.exec(
+            select(Query.customer_num_norm).where(Query.customer_num_norm.in_(wanted[start:start + 500]),
+                                                  Query.status == rules.RESOLVED).distinct()).all())
+    return found
+
+
 def reopen_on_callback(session: Session, *, caller_num_norm: str, call_id: int, at: dt.datetime) -> list[int]:
     """The recorder calls this, inside its own transaction, for a new inbound call: each
     resolved query of that customer moves back to in_progress with the call linked.

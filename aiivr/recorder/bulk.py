@@ -1,0 +1,89 @@
+"""Driver-level statements for the recorder's bulk writes.
+
+At tens of thousands of AMI events a second, SQLAlchemy's per-parameter work on an
+executemany (construct_params, bind processors looked up per value, the compiled-cache
+key) cost more than the database's own. Here each statement's SQL is built once per
+table and column set, each column's bind processor is taken once from SQLAlchemy itself
+(so a value reaches the driver exactly as SQLAlchemy would send it: UTCDateTime as naive
+UTC text on SQLite, aware on PostgreSQL), and rows go to the driver as plain tuples
+through Connection.exec_driver_sql, inside the session's own transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Dialect
+
+# SQLite allows 32,766 bound parameters per statement, PostgreSQL 65,535.
+MAX_PARAMS = {"sqlite": 32_000, "postgresql": 60_000}
+
+
+class Bulk:
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.max_params = MAX_PARAMS.get(dialect.name, 30_000)
+        self._processors: dict[tuple[str, str], Callable[[Any], Any] | None] = {}
+        self._sql: dict[tuple, str] = {}
+        self.quote = dialect.identifier_preparer.quote  # only where SQLAlchemy would quote
+
+    def _names(self, columns: Sequence[str]) -> str:
+        return ", ".join(self.quote(c) for c in columns)
+
+    def _processor(self, table: sa.Table, column: str) -> Callable[[Any], Any] | None:
+        key = (table.name, column)
+        if key not in self._processors:
+            col_type = table.c[column].type
+            self._processors[key] = col_type.dialect_impl(self.dialect).bind_processor(self.dialect)
+        return self._processors[key]
+
+    def converters(self, table: sa.Table, columns: Sequence[str]) -> list[Callable[[Any], Any] | None]:
+        return [self._processor(table, c) for c in columns]
+
+    @staticmethod
+    def convert(values: Iterable[Any], converters: Sequence[Callable[[Any], Any] | None]) -> tuple:
+        return tuple(v if p is None or v is None else p(v) for v, p in zip(values, converters))
+
+    def insert_returning(self, conn: Connection, table: sa.Table, columns: Sequence[str],
+                         rows: list[tuple], returning: Sequence[str]) -> list[tuple]:
+        """One multi-row INSERT ... RETURNING per chunk; `rows` already converted. The rows come
+        back in no promised order (SQLite says so): match them by what `returning` names."""
+        per_row = len(columns)
+        chunk = max(1, self.max_params // max(1, per_row))
+        out: list[tuple] = []
+        for start in range(0, len(rows), chunk):
+            part = rows[start:start + chunk]
+            key = ("insert", table.name, tuple(columns), tuple(returning), len(part))
+            sql = self._sql.get(key)
+            if sql is None:
+                one = "(" + ", ".join([self.mark] * per_row) + ")"
+                sql = (f"INSERT INTO {self.quote(table.name)} ({self._names(columns)}) VALUES "
+                       + ", ".join([one] * len(part)) + f" RETURNING {self._names(returning)}")
+                if len(self._sql) > 256:  # odd batch sizes: keep the cache small
+                    self._sql.clear()
+                self._sql[key] = sql
+            params = tuple(value for row in part for value in row)
+            out.extend(tuple(r) for r in conn.exec_driver_sql(sql, params))
+        return out
+
+    def executemany(self, conn: Connection, sql: str, rows: list[tuple]) -> None:
+        if rows:
+            conn.exec_driver_sql(sql, rows)
+
+    def insert_ignoring(self, table: sa.Table, columns: Sequence[str], conflict: str) -> str:
+        """INSERT ... ON CONFLICT (conflict) DO NOTHING, for executemany (SQLite and PostgreSQL)."""
+        key = ("ignore", table.name, tuple(columns), conflict)
+        if key not in self._sql:
+            self._sql[key] = (f"INSERT INTO {self.quote(table.name)} ({self._names(columns)}) VALUES "
+                              f"({', '.join([self.mark] * len(columns))}) ON CONFLICT ({self.quote(conflict)}) DO NOTHING")
+        return self._sql[key]
+
+    def update_by_id(self, table: sa.Table, columns: Sequence[str]) -> str:
+        key = ("update", table.name, tuple(columns))
+        if key not in self._sql:
+            sets = ", ".join(f"{self.quote(c)} = {self.mark}" for c in columns)
+            self._sql[key] = f"UPDATE {self.quote(table.name)} SET {sets} WHERE id = {self.mark}"
+        return self._sql[key]
