@@ -225,7 +225,9 @@ async def test_after_call_work_ends_by_itself_at_its_maximum(db, config, serve, 
     assert presence(db, people.agent.user_id) == (None, None)
     with db.read() as session:
         from aiivr.models import Call
-        assert session.get(Call, finished_call).wrapup_seconds == pytest.approx(1.0, abs=0.5)
+        # Never before the maximum; how late after it depends on the machine's load (the
+        # sweep runs every 0.5 s), and `why` above already says the maximum ended it.
+        assert 0.9 <= session.get(Call, finished_call).wrapup_seconds < 1.0 + 3
     await asyncio.sleep(0.7)
     assert len(commands(db)) == 1  # said once
 
