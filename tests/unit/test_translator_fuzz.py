@@ -28,7 +28,7 @@ translate = TRANSLATOR.translate
 
 def _well_formed() -> list[dict[str, object]]:
     """One real message of each kind we translate, plus the kinds the capture lacks, built on real
-    channel blocks (the same shapes test_translator.py asserts exactly)."""
+    channel blocks (the same shapes the test_translator*.py files assert exactly)."""
     chosen: dict[object, dict[str, object]] = {}
     for message in ALL_MESSAGES + LAB_MESSAGES:
         key = message.get("Event")
