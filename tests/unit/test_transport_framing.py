@@ -8,9 +8,13 @@ import logging
 from pbx_bridge.transport_events import EventSink, TransportCounters
 from pbx_bridge.transport_frames import FrameBuffer, parse_frame
 from pbx_bridge.transport_protocol import AmiProtocol
-from tests.unit.transport_helpers import eventually, frame
-from tests.unit.transport_helpers import asterisk, make_transport  # noqa: F401 - shared fixtures
-
+from tests.unit.transport_helpers import (  # noqa: F401 - shared fixtures
+    NullTransport,
+    asterisk,
+    eventually,
+    frame,
+    make_transport,
+)
 
 # ------------------------------------------------------------------------ events
 
@@ -98,22 +102,10 @@ def test_parse_frame_skips_lines_without_a_separator_and_keeps_colons_in_values(
     assert parse_frame("Event: X\r\nKey: 1\r\nKey: 2\r\nKey: 3") == {"Event": "X", "Key": ["1", "2", "3"]}
 
 
-class _NullTransport(asyncio.Transport):
-    def __init__(self):
-        super().__init__()
-        self.closed = False
-
-    def write(self, data) -> None:
-        pass
-
-    def close(self) -> None:
-        self.closed = True
-
-
 def test_framing_lost_drops_the_connection_instead_of_growing_forever(caplog):
     counters = TransportCounters()
     protocol = AmiProtocol(EventSink(lambda m: None, counters), on_fully_booted=lambda: None)
-    null = _NullTransport()
+    null = NullTransport()
     protocol.connection_made(null)
     protocol._frames.max_bytes = 1024
     with caplog.at_level(logging.ERROR, logger="pbx_bridge.transport"):

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from pbx_bridge.transport import AmiTransport
 from pbx_bridge.transport_events import EventSink, TransportCounters
 from pbx_bridge.transport_protocol import AmiProtocol
+from tests.unit.transport_helpers import NullTransport
 
 TERMINATOR = b"\r\n\r\n"
 BANNER = b"Asterisk Call Manager/9.0.0\r\n"
@@ -93,18 +94,6 @@ def assert_in_order(expected: list[dict], delivered: list[dict]) -> None:
         assert any(got == event for got in remaining), f"lost or altered: {str(event)[:200]}"
 
 
-class _NullTransport(asyncio.Transport):
-    def __init__(self):
-        super().__init__()
-        self.closed = False
-
-    def write(self, data) -> None:
-        pass
-
-    def close(self) -> None:
-        self.closed = True
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(items=streams, with_banner=st.booleans(), data=st.data())
 def test_the_read_path_survives_anything_and_loses_no_well_formed_event(items, with_banner, data):
@@ -113,7 +102,7 @@ def test_the_read_path_survives_anything_and_loses_no_well_formed_event(items, w
     delivered: list[dict] = []
     counters = TransportCounters()
     protocol = AmiProtocol(EventSink(delivered.append, counters), on_fully_booted=lambda: None)
-    null = _NullTransport()
+    null = NullTransport()
     protocol.connection_made(null)
     for piece in chunk(stream, cuts):
         protocol.data_received(piece)  # must not raise
@@ -127,7 +116,7 @@ def test_a_chunk_boundary_at_every_byte_of_a_multibyte_name():
     for cut in range(1, len(data)):
         delivered: list[dict] = []
         protocol = AmiProtocol(EventSink(delivered.append, TransportCounters()), on_fully_booted=lambda: None)
-        protocol.connection_made(_NullTransport())
+        protocol.connection_made(NullTransport())
         protocol.data_received(data[:cut])
         protocol.data_received(data[cut:])
         assert delivered == [{"Event": "NewCallerid", "CallerIDName": "José Müller 日本"}], cut

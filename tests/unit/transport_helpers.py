@@ -127,6 +127,20 @@ class FakeAsterisk:
             client.reply(action)
 
 
+class NullTransport(asyncio.Transport):
+    """A socket for an AmiProtocol fed by hand: writes vanish, close() is remembered."""
+
+    def __init__(self):
+        super().__init__()
+        self.closed = False
+
+    def write(self, data) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+
 def silent(_client: Client, _action: dict) -> None:
     """A responder that never answers (a stuck or half-open Asterisk)."""
 
