@@ -16,6 +16,7 @@ from typing import Iterator
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from aiivr.config import mask_url
@@ -130,6 +131,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def upsert_insert(session: Session, table: sa.Table):
+    """INSERT with ON CONFLICT support in the session's own dialect (both have one)."""
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(table)
 
 
 def _sqlite_pragmas(busy_timeout_ms: int):

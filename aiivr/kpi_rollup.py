@@ -28,7 +28,7 @@ from itertools import groupby
 
 import sqlalchemy as sa
 
-from aiivr.db import Database, utcnow
+from aiivr.db import Database, upsert_insert, utcnow
 from aiivr.kpi_raw import QUEUE_WAIT_SLACK_HOURS, WRAPUP_LOOKBACK_HOURS, Params, compute, compute_fcr
 from aiivr.kpi_sums import ROLLUP_COLUMNS, Sums
 from aiivr.kpi_time import day_span
@@ -73,11 +73,16 @@ def refresh(db: Database, params: Params, first: dt.date, last: dt.date, *, now:
     _build_months(db, first, last)
 
 
-def read(db: Database, by: str | None, first: dt.date, last: dt.date, *, settled_through: dt.date,
-         agent: str | None = None) -> dict:
+def read(db: Database, params: Params, by: str | None, first: dt.date, last: dt.date, *,
+         settled_through: dt.date, now: dt.datetime, agent: str | None = None) -> dict:
     """Sums per group (agent key, queue, date, or None) over first..last; FCR only for
     days up to settled_through, the rest counted as pending. Whole months come from
-    kpi_monthly where built (not when grouping by day)."""
+    kpi_monthly where built (not when grouping by day).
+
+    Only days marked built are read from the rollup, in the same snapshot as the marks:
+    another report may take a note and forget a day between our refresh() and this read,
+    and a report whose notes moved on writes rows it does not mark. Such a day is
+    computed raw here, so a report is never short of a day."""
     with db.read() as session:
         months = [] if by == "day" else _built_months(session, first, last)
         out: dict = {}
@@ -86,8 +91,17 @@ def read(db: Database, by: str | None, first: dt.date, last: dt.date, *, settled
             covered.update(_days(month, _month_end(month)))
         if months:
             _read(session, MONTHLY, by, [(months[0], months[-1])], settled_through, agent, out)
+        built = set(session.execute(sa.select(DAYS.c.local_date).where(DAYS.c.local_date.between(first, last)))
+                    .scalars())
         days = [d for d in _days(first, last) if d not in covered]
-        _read(session, DAILY, by, [(run[0], run[-1]) for run in _runs(days)], settled_through, agent, out)
+        _read(session, DAILY, by, [(run[0], run[-1]) for run in _runs([d for d in days if d in built])],
+              settled_through, agent, out)
+        for run in _runs([d for d in days if d not in built]):
+            lo, hi = day_span(run[0], run[-1], params.tz)
+            for (date, _, queue, who), sums in compute(session, params, lo, hi, hourly=False, now=now).items():
+                if agent is None or who == agent:
+                    key = {"agent": who, "queue": queue, "day": date}.get(by)
+                    out.setdefault(key, Sums()).add(sums.settled(date <= settled_through))
     return out
 
 
@@ -123,13 +137,17 @@ def _taken(session) -> int:
 
 def _check_fingerprint(session, params: Params) -> KpiState:
     state = _lock_state(session)
+    if state is None:
+        # The first report ever. Two at once both find no row; on PostgreSQL the second
+        # insert waits for the first one's commit and then does nothing (no duplicate key).
+        session.execute(upsert_insert(session, STATE).values(id=1, fingerprint="", taken=0)
+                        .on_conflict_do_nothing(index_elements=["id"]))
+        state = _lock_state(session)
     fingerprint = params.fingerprint()
     if state is not None and state.fingerprint == fingerprint:
         return state
     for table in (DAILY, DAYS, MONTHLY, MONTHS):
         session.execute(table.delete())
-    if state is None:
-        state = KpiState(id=1, taken=0)
     state.fingerprint = fingerprint
     state.taken += 1
     session.add(state)

@@ -108,7 +108,8 @@ class _Source:
             first, last = self.days
             refresh(self.ctx.db, self.params, first, last, now=self.now)
             settled_through = self.today - dt.timedelta(days=self.params.fcr_window_days + 1)
-            for key, sums in read(self.ctx.db, by, first, last, settled_through=settled_through, agent=agent).items():
+            for key, sums in read(self.ctx.db, self.params, by, first, last, settled_through=settled_through,
+                                  now=self.now, agent=agent).items():
                 groups.setdefault(key, Sums()).add(sums)
         for (date, hour, queue, who), sums in self._raw_parts().items():
             if agent is not None and who != agent:

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
 from aiivr import audit, changes
+from aiivr.db import upsert_insert
 from aiivr.events import AFTER_CALL_WORK_REASON
 from aiivr.models.agents import AgentStatus
 from aiivr.models.calls import CallEvent, QueueEntry
@@ -220,14 +220,13 @@ class _StatusReplay:
     def _write(self, rows: list[dict]) -> int:
         if not rows:
             return 0
-        dialect = postgresql if self.ctx.db.engine.dialect.name == "postgresql" else sqlite
         with self.ctx.db.write() as session:
             for interface, first in _firsts(rows).items():
                 # History continues after the database's last status: close it where ours begins.
                 session.execute(S.update().where(S.c.interface == interface, S.c.ended_at.is_(None),
                                                  S.c.started_at < first).values(ended_at=first))
             for i in range(0, len(rows), 1000):
-                statement = dialect.insert(S).on_conflict_do_nothing(index_elements=["interface", "started_at"])
+                statement = upsert_insert(session, S).on_conflict_do_nothing(index_elements=["interface", "started_at"])
                 session.execute(statement, rows[i:i + 1000])
             changes.bump(session, "agents")
         return len(rows)

@@ -6,6 +6,7 @@ being computed)."""
 
 import datetime as dt
 import random
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +14,8 @@ from sqlmodel import select
 
 from aiivr.models import AgentStatus, Call
 from aiivr.models.queues import Queue
-from aiivr.models.reports import KpiDay, KpiDirty, KpiMonth
+from aiivr.kpi_raw import params_for
+from aiivr.models.reports import KpiDay, KpiDirty, KpiMonth, KpiState
 from aiivr.queue_log import read_lines, summarise
 from aiivr.recorder import Recorder
 from aiivr.recorder.backfill import Backfill
@@ -237,3 +239,82 @@ def test_a_change_another_report_takes_while_a_day_is_computed_is_not_lost(month
     report = assert_equal(month, now)
     assert report.total["abandoned"] == both(month, now)[1].total["abandoned"]
     assert built_months(month.db) == [dt.date(2026, 3, 1)]
+
+
+def test_a_day_another_report_forgets_between_refresh_and_read_is_not_missing(month, monkeypatch):
+    """Report A refreshes; before it reads, a late entry lands on 25 March and report B
+    (for April only) takes its note, forgetting that day and March's fold without
+    rebuilding them. A must still count 25 March, not come out a day short."""
+    now = at("2026-05-01 12:00")
+    assert_equal(month, now)
+    rows = Rows(month.db)
+    real, raced = kpi_rollup.refresh, []
+
+    def refresh_then_race(*args, **kwargs):
+        real(*args, **kwargs)
+        if not raced:
+            raced.append(True)
+            call = rows.call("2026-03-25 10:00", queue="support", disposition="abandoned", answered_after=None)
+            rows.entry(call, "2026-03-25 10:00", queue="support", outcome="abandoned", wait=33)
+            real(month.db, args[1], dt.date(2026, 4, 1), dt.date(2026, 4, 5), now=now)  # report B
+
+    monkeypatch.setattr("aiivr.services.kpi.refresh", refresh_then_race)
+    ctx = month.ctx(month.supervisor)
+    raced_report = kpi_report(ctx, start=at(RANGE[0]), end=at(RANGE[1]), by="day", now=now)
+    monkeypatch.undo()
+    assert raced and built_months(month.db) == [] and dt.date(2026, 3, 25) not in _built_dates(month.db)
+    raw = kpi_report(ctx, start=at(RANGE[0]), end=at(RANGE[1]), by="day", now=now, use_rollup=False)
+    assert raced_report == raw
+    day = next(row for row in raced_report.rows if row["group"] == "2026-03-25")
+    assert day["abandoned"] >= 1 and day["offered"] >= 1
+
+
+def _built_dates(db) -> set[dt.date]:
+    with db.read() as session:
+        return {d.local_date for d in session.exec(select(KpiDay))}
+
+
+def test_two_first_reports_at_once_both_succeed(people):
+    """No kpi_state row yet: two reports start together. The second must wait for the
+    first's row, not fail on a duplicate key (PostgreSQL; SQLite's writers queue anyway)."""
+    make_month(people)
+    now = at("2026-05-01 12:00")
+    params = params_for_people(people)
+    first_inside, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def first_report():
+        try:
+            with people.db.write() as session:
+                kpi_rollup._check_fingerprint(session, params)
+                first_inside.set()
+                release.wait(10)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    thread = threading.Thread(target=first_report)
+    thread.start()
+    assert first_inside.wait(10)
+    second = threading.Thread(target=lambda: _second(people, now, errors))
+    second.start()
+    second.join(0.5)  # the second report is now waiting on the first's write
+    release.set()
+    thread.join(10)
+    second.join(30)
+    assert errors == []
+    with people.db.read() as session:
+        states = session.exec(select(KpiState)).all()
+    assert [(s.id, s.fingerprint) for s in states] == [(1, params.fingerprint())]
+    assert built_days(people.db) == DAYS
+
+
+def _second(people, now, errors):
+    try:
+        both(people, now)
+    except BaseException as exc:  # noqa: BLE001 - reported by the assertion in the test
+        errors.append(exc)
+
+
+def params_for_people(people):
+    with people.db.read() as session:
+        return params_for(session, people.config)
