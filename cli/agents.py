@@ -13,7 +13,7 @@ from cli.runtime import current
 app = typer.Typer(name="agent", help="Agents' live status, reasons and current calls.", no_args_is_help=True)
 
 COLUMNS = [("name", "Agent"), ("full_name", "Name"), ("status", "Status"), ("reason", "Reason"),
-           ("seconds_in_state", "For (s)"), ("current_caller", "On call with"), ("queues", "Queues"),
+           ("seconds_in_state", "For"), ("current_caller", "On call with"), ("queues", "Queues"),
            ("interface", "Interface")]
 UNMAPPED_COLUMNS = [("interface", "Interface"), ("member_name", "Member name"), ("status", "Status"),
                     ("queues", "Queues")]

@@ -18,10 +18,12 @@ from cli.runtime import current
 
 COLUMNS = [("id", "ID"), ("started_at", "Started"), ("direction", "Dir"), ("caller_num", "Number"),
            ("caller_name", "Caller"), ("queue", "Queue"), ("agent", "Agent"), ("disposition", "Disposition"),
-           ("wait_seconds", "Wait s"), ("talk_seconds", "Talk s"), ("duration_seconds", "Duration s"),
+           ("wait_seconds", "Wait"), ("talk_seconds", "Talk"), ("duration_seconds", "Length"),
            ("resolved", "Resolved")]
-LEG_COLUMNS = [("queue", "Queue"), ("entered_at", "Entered"), ("outcome", "Outcome"), ("wait_seconds", "Wait s"),
-               ("talk_seconds", "Talk s"), ("agent", "Agent"), ("completed_by", "Ended by")]
+# What a narrow terminal's table leaves out first (the number, times and outcome stay).
+NARROW_DROPS = ("resolved", "direction", "caller_name", "queue")
+LEG_COLUMNS = [("queue", "Queue"), ("entered_at", "Entered"), ("outcome", "Outcome"), ("wait_seconds", "Wait"),
+               ("talk_seconds", "Talk"), ("agent", "Agent"), ("completed_by", "Ended by")]
 TIMELINE_COLUMNS = [("at", "When"), ("kind", "What"), ("queue", "Queue"), ("agent", "Agent"), ("detail", "Detail")]
 QUERY_COLUMNS = [("id", "ID"), ("status", "Status"), ("subject", "Subject"), ("assignee", "Assignee")]
 NESTED = ("queues", "timeline", "queries")
@@ -60,7 +62,8 @@ def list_(
     lo, hi = parse_range(start, end, ctx.config.tz, now=utcnow())
     page = calls.list_calls(ctx, start=lo, end=hi, call_type=call_type, agent=agent, queue=queue, caller=caller,
                             min_duration=min_duration, limit=limit, after=after)
-    emit_list(page.items, COLUMNS, fmt=choose(fmt, as_json), next_cursor=page.next, empty="no calls")
+    emit_list(page.items, COLUMNS, fmt=choose(fmt, as_json), next_cursor=page.next, empty="no calls",
+              droppable=NARROW_DROPS)
 
 
 @app.command("show")

@@ -13,9 +13,10 @@ from cli.runtime import current
 app = typer.Typer(name="queue", help="Queues live: waiting callers, longest wait, available agents.",
                   no_args_is_help=True)
 
-COLUMNS = [("name", "Queue"), ("waiting", "Waiting"), ("longest_wait_seconds", "Longest wait (s)"),
-           ("available", "Available"), ("logged_in", "Logged in"), ("answered_today", "Answered today"),
-           ("abandoned_today", "Abandoned today"), ("timed_out_today", "Timed out today")]
+# Two-line headers over numbers: a number column is as wide as its header's longest line.
+COLUMNS = [("name", "Queue"), ("waiting", "Waiting"), ("longest_wait_seconds", "Longest\nwait"),
+           ("available", "Available"), ("logged_in", "Logged\nin"), ("answered_today", "Answered\ntoday"),
+           ("abandoned_today", "Abandoned\ntoday"), ("timed_out_today", "Timed out\ntoday")]
 
 
 @app.command("list")
@@ -39,7 +40,7 @@ def show(
     summary = {k: v for k, v in detail.__dict__.items() if k not in ("callers", "members")}
     emit_object(summary, fmt=chosen, title=f"queue {name}")
     emit_list(detail.callers, [("position", "Pos"), ("caller_num", "Caller"), ("caller_name", "Name"),
-                               ("waiting_seconds", "Waiting (s)")], fmt=chosen, title="waiting", empty="nobody waiting")
+                               ("waiting_seconds", "Waiting")], fmt=chosen, title="waiting", empty="nobody waiting")
     emit_list(detail.members, [("member_name", "Member"), ("status", "Status"), ("paused_reason", "Pause reason"),
                                ("penalty", "Penalty"), ("interface", "Interface")], fmt=chosen, title="members",
               empty="no members")

@@ -26,7 +26,7 @@ app = typer.Typer(
 )
 
 COLUMNS = [("call_id", "Call"), ("started_at", "Started"), ("direction", "Dir"), ("caller_num", "Caller"),
-           ("agent", "Agent"), ("queue", "Queue"), ("duration_seconds", "Seconds"), ("size", "Bytes"),
+           ("agent", "Agent"), ("queue", "Queue"), ("duration_seconds", "Length"), ("size", "Bytes"),
            ("sha256", "SHA-256")]
 FINDING_COLUMNS = [("kind", "Problem"), ("vault_path", "File"), ("call_id", "Call"), ("detail", "Detail")]
 CallArg = Annotated[int, typer.Argument(metavar="CALL_ID", help="The call's ID (from `aiivr recording list`).")]

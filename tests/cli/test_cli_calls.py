@@ -75,12 +75,10 @@ LIST_JSON = {"items": [
 ], "next": "1773129600000000-2"}
 
 LIST_TABLE = """\
-┏━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━┳━━━━━━━━━┳━━━━━━━━┳━━━━━━━━━┳━━━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━┳━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━┓
-┃ ID ┃ Started                   ┃ Dir     ┃ Number  ┃ Caller ┃ Queue   ┃ Agent ┃ Disposition ┃ Wait s ┃ Talk s ┃ Duration s ┃ Resolved ┃
-┡━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━╇━━━━━━━━━╇━━━━━━━━╇━━━━━━━━━╇━━━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━┩
-│ 3  │ 2026-03-10T10:00:00+01:00 │ inbound │ 0302222 │ Erika  │ sales   │ bob   │ answered    │ 3.0    │ 57.0   │ 60.0       │ no       │
-│ 2  │ 2026-03-10T09:00:00+01:00 │ inbound │ 0301111 │        │ support │       │ abandoned   │ 40.0   │ 0.0    │ 40.0       │ no       │
-└────┴───────────────────────────┴─────────┴─────────┴────────┴─────────┴───────┴─────────────┴────────┴────────┴────────────┴──────────┘
+ ID  Started              Dir      Number   Caller  Queue    Agent  Disposition  Wait  Talk  Length  Resolved 
+──────────────────────────────────────────────────────────────────────────────────────────────────────────────
+  3  2026-03-10 10:00:00  inbound  0302222  Erika   sales    bob    answered     0:03  0:57    1:00  no       
+  2  2026-03-10 09:00:00  inbound  0301111          support         abandoned    0:40  0:00    0:40  no       
 more: --after 1773129600000000-2
 """
 
@@ -135,41 +133,37 @@ SHOW_JSON = {
 SHOW_TABLE = """\
 call 1
  id                1
- started_at        2026-03-10T08:00:00+01:00
+ started_at        2026-03-10 08:00:00
  direction         inbound
  caller_num        +49 30 1234567
  caller_name       Max Muster
  queue             support
  agent             alice
  disposition       answered
- wait_seconds      12.0
- talk_seconds      300.0
- duration_seconds  312.0
+ wait_seconds      0:12
+ talk_seconds      5:00
+ duration_seconds  5:12
  resolved          no
- answered_at       2026-03-10T08:00:12+01:00
- ended_at          2026-03-10T08:05:12+01:00
+ answered_at       2026-03-10 08:00:12
+ ended_at          2026-03-10 08:05:12
  agents            alice
- hold_seconds      0.0
- wrapup_seconds    0.0
+ hold_seconds      0:00
+ wrapup_seconds    0:00
  end_cause
  recording_path    /var/spool/asterisk/recordings/a1.wav
  csat_score        5
  resolved_at
  resolved_by
 queues
-┏━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━┳━━━━━━━━┳━━━━━━━━┳━━━━━━━┳━━━━━━━━━━┓
-┃ Queue   ┃ Entered                   ┃ Outcome  ┃ Wait s ┃ Talk s ┃ Agent ┃ Ended by ┃
-┡━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━╇━━━━━━━━╇━━━━━━━━╇━━━━━━━╇━━━━━━━━━━┩
-│ support │ 2026-03-10T08:00:00+01:00 │ answered │ 12.0   │ 300.0  │ alice │          │
-└─────────┴───────────────────────────┴──────────┴────────┴────────┴───────┴──────────┘
+ Queue    Entered              Outcome   Wait  Talk  Agent  Ended by
+─────────────────────────────────────────────────────────────────────
+ support  2026-03-10 08:00:00  answered  0:12  5:00  alice
 timeline
-┏━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━┳━━━━━━━━━┳━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓
-┃ When                      ┃ What      ┃ Queue   ┃ Agent ┃ Detail                                  ┃
-┡━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━╇━━━━━━━━━╇━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┩
-│ 2026-03-10T08:00:00+01:00 │ queued    │ support │       │ {"position": 1}                         │
-│ 2026-03-10T08:00:12+01:00 │ connected │ support │ alice │ {"member": "alice", "wait_seconds": 12} │
-│ 2026-03-10T08:05:12+01:00 │ completed │ support │ alice │ {"by": "caller", "talk_seconds": 300}   │
-└───────────────────────────┴───────────┴─────────┴───────┴─────────────────────────────────────────┘
+ When                 What       Queue    Agent  Detail
+─────────────────────────────────────────────────────────────────────────────────────────
+ 2026-03-10 08:00:00  queued     support         {"position": 1}
+ 2026-03-10 08:00:12  connected  support  alice  {"member": "alice", "wait_seconds": 12}
+ 2026-03-10 08:05:12  completed  support  alice  {"by": "caller", "talk_seconds": 300}
 no queries
 """
 
@@ -220,11 +214,9 @@ def test_errors_are_one_line_with_the_contracts_exit_codes(office):
 
 QUERIES_TABLE = """\
 queries
-┏━━━━┳━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━┓
-┃ ID ┃ Status ┃ Subject             ┃ Assignee ┃
-┡━━━━╇━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━┩
-│ 1  │ open   │ Refund not received │ alice    │
-└────┴────────┴─────────────────────┴──────────┘
+ ID  Status  Subject              Assignee 
+───────────────────────────────────────────
+  1  open    Refund not received  alice    
 """
 
 

@@ -79,13 +79,11 @@ LIST_JSON = {"items": [
 ], "next": None}
 
 LIST_TABLE = """\
-┏━━━━┳━━━━━━━━━━━┳━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━┓
-┃ ID ┃ Status    ┃ Priority ┃ Number         ┃ Customer   ┃ Subject             ┃ Assignee ┃ Due                       ┃ Overdue ┃
-┡━━━━╇━━━━━━━━━━━╇━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━┩
-│ 3  │ open      │ normal   │ +49 89 777     │ Erika      │ Router              │ bob      │ 2026-11-28T00:00:00+01:00 │ no      │
-│ 2  │ escalated │ normal   │ +49 40 555     │            │ Wrong invoice       │ alice    │                           │ no      │
-│ 1  │ open      │ urgent   │ +49 30 1234567 │ Max Muster │ Refund not received │ alice    │ 2026-11-26T12:00:00+01:00 │ yes     │
-└────┴───────────┴──────────┴────────────────┴────────────┴─────────────────────┴──────────┴───────────────────────────┴─────────┘
+ ID  Status     Priority  Number          Customer    Subject              Assignee  Due                  Overdue 
+──────────────────────────────────────────────────────────────────────────────────────────────────────────────────
+  3  open       normal    +49 89 777      Erika       Router               bob       2026-11-28 00:00:00  no      
+  2  escalated  normal    +49 40 555                  Wrong invoice        alice                          no      
+  1  open       urgent    +49 30 1234567  Max Muster  Refund not received  alice     2026-11-26 12:00:00  yes     
 """
 
 SHOW_JSON = {
@@ -102,27 +100,25 @@ SHOW_JSON = {
 
 SHOW_TABLE = """\
 query 2
- id             2                         
- status         escalated                 
- priority       normal                    
- customer_num   +49 40 555                
- customer_name                            
- subject        Wrong invoice             
- assignee       alice                     
- due_at                                   
- overdue        no                        
- created_at     2026-11-26T10:10:00+01:00 
- description    billed twice              
- created_by     alice                     
- updated_at     2026-11-26T10:20:00+01:00 
- calls                                    
+ id             2                   
+ status         escalated           
+ priority       normal              
+ customer_num   +49 40 555          
+ customer_name                      
+ subject        Wrong invoice       
+ assignee       alice               
+ due_at                             
+ overdue        no                  
+ created_at     2026-11-26 10:10:00 
+ description    billed twice        
+ created_by     alice               
+ updated_at     2026-11-26 10:20:00 
+ calls                              
 history
-┏━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━┳━━━━━━━━━┳━━━━━━┳━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━┓
-┃ When                      ┃ Who   ┃ What    ┃ From ┃ To        ┃ Why                   ┃
-┡━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━╇━━━━━━━━━╇━━━━━━╇━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━┩
-│ 2026-11-26T10:10:00+01:00 │ alice │ created │      │ open      │                       │
-│ 2026-11-26T10:20:00+01:00 │ alice │ status  │ open │ escalated │ refund above my limit │
-└───────────────────────────┴───────┴─────────┴──────┴───────────┴───────────────────────┘
+ When                 Who    What     From  To         Why                   
+─────────────────────────────────────────────────────────────────────────────
+ 2026-11-26 10:10:00  alice  created        open                             
+ 2026-11-26 10:20:00  alice  status   open  escalated  refund above my limit 
 """
 
 
