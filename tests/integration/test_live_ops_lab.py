@@ -171,6 +171,15 @@ def test_login_move_logout_agree_with_asterisks_queue_show(desk):
         ("support", "bob"): (BOB, 1, False, "")}
     shown = json.loads(ok(cli("agent", "show", "alice", "--json")).out)
     assert shown["wanted_queues"] == shown["queues"] == ["sales"]
+    # Into a queue it is in already: Asterisk answers QueueAdd "Already there", so only the
+    # penalty changes (QueuePenalty), and its QueueMemberPenalty event reaches our records.
+    ok(cli("agent", "move", "bob", "--to", "support", "--penalty", "3"))
+    until(lambda: members(people.db).get(("support", "bob")) == (BOB, 3, False, ""), 10, "bob's new penalty recorded")
+    assert queue_show(lab) == members(people.db) == {
+        ("sales", "alice"): (ALICE, 2, False, ""), ("sales", "bob"): (BOB, 0, False, ""),
+        ("support", "bob"): (BOB, 3, False, "")}
+    ok(cli("agent", "move", "bob", "--to", "support", "--penalty", "1"))
+    until(lambda: members(people.db).get(("support", "bob")) == (BOB, 1, False, ""), 10, "bob's penalty back to 1")
 
     ok(cli("agent", "logout", "alice"))
     assert queue_show(lab) == members(people.db) == {("sales", "bob"): (BOB, 0, False, ""),
