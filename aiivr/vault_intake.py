@@ -76,12 +76,16 @@ class Intake:
 
     def run_once(self) -> IntakeReport:
         report = IntakeReport()
+        lost: list[Candidate] = []
         for candidate in self.pending():
             try:
-                report.outcomes[candidate.call_id] = self.take(candidate)
+                outcome = self.take(candidate, lost=lost)
             except Exception:  # noqa: BLE001 - one bad file must not hold up the others
                 log.exception("could not take the recording of call %s (%s)", candidate.call_id, candidate.local)
-                report.outcomes[candidate.call_id] = FAILED
+                outcome = FAILED
+            report.outcomes[candidate.call_id] = outcome
+        if lost:
+            self._give_up(lost)
         return report
 
     def pending(self) -> list[Candidate]:
@@ -100,12 +104,20 @@ class Intake:
             rows = session.exec(stmt).all()
         return [Candidate(call_id, source, self._local(source), ended_at) for call_id, source, ended_at in rows]
 
-    def take(self, candidate: Candidate) -> str:
-        """One recording through the three steps (module docstring). Safe to repeat."""
+    def take(self, candidate: Candidate, *, lost: list[Candidate] | None = None) -> str:
+        """One recording through the three steps (module docstring). Safe to repeat. A file
+        overdue in the spool is given up (skipped, with an alert) at once, or, when `lost`
+        is given, added to it for the caller to give up with the others in one go."""
         try:
             quiet_for = self.clock() - candidate.local.stat().st_mtime
         except FileNotFoundError:
-            return self._missing(candidate)
+            if (self._now() - candidate.ended_at).total_seconds() < self.missing_after:
+                return WAITING  # a shared mount may show it late
+            if lost is None:
+                self._give_up([candidate])
+            else:
+                lost.append(candidate)
+            return SKIPPED
         if quiet_for < self.settle:
             return WAITING  # MixMonitor may still be writing it
         info = probe(candidate.local)
@@ -183,20 +195,33 @@ class Intake:
 
     # ---------------------------------------------------------------- inside
 
-    def _missing(self, candidate: Candidate) -> str:
-        if (self._now() - candidate.ended_at).total_seconds() < self.missing_after:
-            return WAITING  # a shared mount may show it late
-        self._skip(candidate, MISSING)
-        self._alert(WARNING, f"the recording of call {candidate.call_id} never reached the spool: "
-                    f"{candidate.local} (check [recordings] path_map)", key=f"missing:{candidate.call_id}",
-                    detail={"call_id": candidate.call_id, "source_path": candidate.source_path})
-        return SKIPPED
+    def _give_up(self, lost: list[Candidate]) -> None:
+        """Skip recordings that never reached the spool, in one transaction with one alert:
+        a wrong path_map loses every call's file, and an alert and two transactions per
+        call would bury the alert list and compete with the recorder for the write lock."""
+        first = lost[0]
+        if len(lost) == 1:
+            message = (f"the recording of call {first.call_id} never reached the spool: {first.local} "
+                       "(check [recordings] path_map)")
+        else:
+            message = (f"the recordings of {len(lost)} calls never reached the spool, e.g. call {first.call_id}: "
+                       f"{first.local} (check [recordings] path_map)")
+        log.warning("%s", message)
+        with self.db.write() as session:
+            for candidate in lost:
+                self._skip_in(session, candidate, MISSING)
+            raise_alert(session, "recording_intake", WARNING, message, key=f"missing:{first.call_id}",
+                        detail={"call_id": first.call_id, "call_ids": [c.call_id for c in lost],
+                                "source_path": first.source_path})
 
     def _skip(self, candidate: Candidate, reason: str) -> None:
         with self.db.write() as session:
-            if session.get(RecordingSkip, (candidate.call_id, candidate.source_path)) is None:
-                session.add(RecordingSkip(call_id=candidate.call_id, source_path=candidate.source_path,
-                                          reason=reason, decided_at=self._now()))
+            self._skip_in(session, candidate, reason)
+
+    def _skip_in(self, session: Session, candidate: Candidate, reason: str) -> None:
+        if session.get(RecordingSkip, (candidate.call_id, candidate.source_path)) is None:
+            session.add(RecordingSkip(call_id=candidate.call_id, source_path=candidate.source_path,
+                                      reason=reason, decided_at=self._now()))
 
     def _alert(self, severity: str, message: str, *, key: str, detail: dict) -> None:
         log.warning("%s", message)

@@ -94,6 +94,27 @@ def test_a_file_that_never_arrives_is_given_up_once_with_a_warning(db, people, c
     assert [r.call_id for r in stored_rows(db)] == [call_id] and not spool_file.exists()
 
 
+def test_many_lost_files_are_given_up_in_one_transaction_with_one_alert(db, people, cfg, monkeypatch):
+    """A wrong path_map loses every call's file: one alert naming how many, not one each."""
+    lost = []
+    for n in range(5):
+        call_id, spool_file, _ = recorded_call(db, cfg, agent=people.agent, name=f"lost{n}.wav",
+                                               ended_at=ended(minutes=1))
+        spool_file.unlink()
+        lost.append(call_id)
+    writes = []
+    real_write = db.write
+    monkeypatch.setattr(db, "write", lambda *a, **k: writes.append(1) or real_write(*a, **k))
+    assert intake(db, cfg, missing_after=30).run_once().outcomes == dict.fromkeys(lost, SKIPPED)
+    assert len(writes) == 1
+    with db.read() as session:
+        alerts = session.exec(select(Alert)).all()
+        skipped = sorted(s.call_id for s in session.exec(select(RecordingSkip)))
+    assert skipped == sorted(lost)
+    assert len(alerts) == 1 and "the recordings of 5 calls never reached the spool" in alerts[0].message
+    assert json.loads(alerts[0].detail)["call_ids"] == sorted(lost)
+
+
 def _crash_in_rename(monkeypatch):
     monkeypatch.setattr("aiivr.vault.os.replace", _raise)
 
