@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlmodel import select
@@ -11,8 +12,11 @@ from sqlmodel import select
 from aiivr import config as config_mod
 from aiivr.db import Database
 from aiivr.models import Call, QueueEntry
+from aiivr.principal import BOOTSTRAP, Ctx
 from aiivr.queue_log import read_lines, summarise
+from aiivr.services import users
 from pbx_bridge import lab_calls
+from pbx_bridge.service import BridgeService
 
 ALICE, BOB = lab_calls.agent_interface("1001"), lab_calls.agent_interface("1002")
 
@@ -27,12 +31,49 @@ def lab_config(lab, database_url: str, tmp_path: Path, *, port: int | None = Non
     return path, config_mod.load(path, env={})
 
 
+# alice (1001) and bob (1002) in both of the lab's queues.
+BOTH_QUEUES = (("support", "1001", "alice"), ("support", "1002", "bob"), ("sales", "1001", "alice"),
+               ("sales", "1002", "bob"))
+
+
 def add_members(lab, *members: tuple[str, str, str]) -> None:
     """(queue, extension, member name) each, added as dynamic members over AMI."""
     with lab.ami() as client:
         for queue, ext, name in members:
             reply = client.action("QueueAdd", Queue=queue, Interface=lab_calls.agent_interface(ext), MemberName=name)
             assert reply["Response"] == "Success", reply
+
+
+@asynccontextmanager
+async def serving(lab, cfg, db, *members: tuple[str, str, str], ping_interval: float = 2, **knobs):
+    """serve's pipeline against the lab: started, its AMI session up, the dynamic `members`
+    added (see add_members); stopped on the way out, whatever happened inside."""
+    service = BridgeService(cfg, db, ping_interval=ping_interval, **knobs)
+    await service.start()
+    try:
+        assert await service.transport.wait_connected(10)
+        if members:
+            await asyncio.to_thread(add_members, lab, *members)
+        yield service
+    finally:
+        await service.stop()
+
+
+def add_agent_users(db, cfg) -> Ctx:
+    """alice and bob, agents mapped to the lab's 1001 and 1002 by interface."""
+    ctx = Ctx(db=db, config=cfg, actor=BOOTSTRAP)
+    users.add_user(ctx, name="alice", role="agent", password="alice-password", interface=ALICE)
+    users.add_user(ctx, name="bob", role="agent", password="bob-password", interface=BOB)
+    return ctx
+
+
+def blind_transfer_when_connected(lab, linkedid: str, queue: str, to: str) -> None:
+    """Once an agent of `queue` has the call, blind-transfer the caller to queue `to`."""
+    with lab.ami() as client:
+        connect = client.wait_for("AgentConnect", Queue=queue, Linkedid=linkedid, timeout=30)
+        time.sleep(1.0)
+        reply = client.action("BlindTransfer", Channel=connect["DestChannel"], Context="queue-call", Exten=to)
+        assert reply["Response"] == "Success", reply
 
 
 def queue_log_summary(lab):

@@ -14,14 +14,10 @@ import pytest
 
 from aiivr import config as config_mod
 from aiivr.db import Database, utcnow
-from aiivr.principal import BOOTSTRAP, Ctx
-from aiivr.services import users
 from aiivr.services.kpi import kpi_report
 from aiivr.services.queue_log_io import import_queue_log
-from pbx_bridge.service import BridgeService
 from tests.conftest import drop_database_url, make_database_url
-from tests.integration.serve_helpers import ALICE, BOB, add_members
-from tests.integration.test_serve_lab import _blind_transfer_when_connected
+from tests.integration.serve_helpers import BOTH_QUEUES, add_agent_users, blind_transfer_when_connected, serving
 
 pytestmark = pytest.mark.lab
 
@@ -38,13 +34,6 @@ def config_for(lab, url: str, tmp_path) -> config_mod.Config:
         f'[ami]\nhost = "{lab.host}"\nport = {lab.port}\nusername = "{lab.username}"\nsecret = "{lab.secret}"\n'
         f'queue_log_path = "{lab.queue_log_path}"\n[queues.support]\nshort_abandon_seconds = {SHORT["support"]}\n')
     return config_mod.load(path, env={})
-
-
-def with_agents(db: Database, cfg) -> Ctx:
-    ctx = Ctx(db=db, config=cfg, actor=BOOTSTRAP)
-    users.add_user(ctx, name="alice", role="agent", password="alice-password", interface=ALICE)
-    users.add_user(ctx, name="bob", role="agent", password="bob-password", interface=BOB)
-    return ctx
 
 
 def from_queue_log(lines: list[str]) -> dict:
@@ -71,12 +60,7 @@ def from_queue_log(lines: list[str]) -> dict:
 
 
 async def run_calls(lab, cfg, db) -> None:
-    service = BridgeService(cfg, db, ping_interval=2)
-    await service.start()
-    try:
-        assert await service.transport.wait_connected(10)
-        await asyncio.to_thread(add_members, lab, ("support", "1001", "alice"), ("support", "1002", "bob"),
-                                ("sales", "1001", "alice"), ("sales", "1002", "bob"))
+    async with serving(lab, cfg, db, *BOTH_QUEUES) as service:
         call = lambda queue, **knobs: asyncio.to_thread(lab.originate_customer, queue, **knobs)  # noqa: E731
         await call("support", talk=2, ring=1, csat=5, wait=30, callerid="5550201")           # answered
         await asyncio.to_thread(lab.wait_idle)
@@ -90,18 +74,16 @@ async def run_calls(lab, cfg, db) -> None:
         await asyncio.to_thread(lab.wait_idle)
         transfer = await call("support", talk=30, ring=1, wait=60, callerid="5550206",
                               talk_per_agent={"1002": 2, "1001": 30})                         # two queues
-        await asyncio.to_thread(_blind_transfer_when_connected, lab, transfer, "support", "sales")
+        await asyncio.to_thread(blind_transfer_when_connected, lab, transfer, "support", "sales")
         await asyncio.to_thread(lab.wait_idle, 60)
         await asyncio.sleep(0.5)
         assert service.writer.flush(10)
-    finally:
-        await service.stop()
 
 
 async def test_kpis_of_a_lab_run_agree_with_its_queue_log(clean_lab, database_url, tmp_path):
     cfg = config_for(clean_lab, database_url, tmp_path)
     db = Database(database_url)
-    ctx = with_agents(db, cfg)
+    ctx = add_agent_users(db, cfg)
     started = utcnow() - dt.timedelta(minutes=1)
     await run_calls(clean_lab, cfg, db)
     span = dict(start=started, end=utcnow() + dt.timedelta(minutes=1), now=utcnow() + dt.timedelta(minutes=1))
@@ -119,7 +101,7 @@ async def test_kpis_of_a_lab_run_agree_with_its_queue_log(clean_lab, database_ur
     url = make_database_url(backend, tmp_path)
     other = Database(url)
     try:
-        other_ctx = with_agents(other, config_for(clean_lab, url, tmp_path))
+        other_ctx = add_agent_users(other, config_for(clean_lab, url, tmp_path))
         text = "\n".join(lines) + "\n"
         result = import_queue_log(other_ctx, io.StringIO(text))
         assert result.skipped == [] and result.imported == theirs["offered"]

@@ -12,9 +12,8 @@ import pytest
 
 from aiivr.db import Database
 from aiivr.services import live_ops
-from pbx_bridge.service import BridgeService
 from tests.integration.live_helpers import ServeThread, act, commands, live_config, queue_show, staff
-from tests.integration.serve_helpers import CuttableProxy, wait_until
+from tests.integration.serve_helpers import CuttableProxy, serving, wait_until
 
 pytestmark = pytest.mark.lab
 
@@ -56,10 +55,7 @@ async def test_a_command_waits_out_an_ami_outage_within_its_time_to_live(clean_l
     db = Database(database_url)
     people = await asyncio.to_thread(staff, db, cfg)
     alice = people.ctx(people.alice)
-    service = BridgeService(cfg, db, ping_interval=1, backoff_max=0.5)
-    await service.start()
-    try:
-        assert await service.transport.wait_connected(10)
+    async with serving(lab, cfg, db, ping_interval=1, backoff_max=0.5) as service:
         await asyncio.to_thread(act, people, people.alice, live_ops.agent_login)
         proxy.down = True
         proxy.cut()
@@ -71,8 +67,6 @@ async def test_a_command_waits_out_an_ami_outage_within_its_time_to_live(clean_l
         proxy.down = False
         done = await asyncio.to_thread(live_ops.wait, alice, command, timeout=20)
         assert done.result == "Interface paused successfully"
-    finally:
-        await service.stop()
         await proxy.stop()
         db.dispose()
     assert queue_show(lab)[("support", "alice")][2:] == (True, "bathroom")

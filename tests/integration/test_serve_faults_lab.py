@@ -15,11 +15,10 @@ from sqlmodel import select
 
 from aiivr.db import Database
 from aiivr.models import DataGap, QueueEntry, QueueMember
-from aiivr.services import setup
 from pbx_bridge import lab as lab_manager
 from pbx_bridge.service import BridgeService
 from tests.integration.serve_helpers import (CuttableProxy, add_members, assert_agrees_with_queue_log, lab_config,
-                                             recorded_calls, wait_until)
+                                             recorded_calls, serving, wait_until)
 
 pytestmark = pytest.mark.lab
 SERVE = "import sys; from cli.main import main; sys.exit(main(sys.argv[1:]))"
@@ -57,25 +56,22 @@ async def test_ami_cut_mid_traffic(clean_lab, setup_db, tmp_path):
     proxy = CuttableProxy(lab.host, lab.port)
     await proxy.start()
     _, cfg = lab_config(lab, db.url, tmp_path, port=proxy.port)
-    service = BridgeService(cfg, db, ping_interval=1, backoff_max=1.0)
-    await service.start()
+    members = (("support", "1001", "alice"), ("support", "1002", "bob"))
     try:
-        assert await service.transport.wait_connected(10)
-        await asyncio.to_thread(add_members, lab, ("support", "1001", "alice"), ("support", "1002", "bob"))
-        await asyncio.to_thread(lab.originate_customer, "support", talk=4, ring=1, wait=30, callerid="5550201")
-        await wait_until(lambda: _connected(db, "5550201"), what="first call answered")
-        proxy.down = True
-        proxy.cut()  # mid-call: its end happens while serve cannot see the PBX
-        await asyncio.to_thread(lab.originate_customer, "support", talk=1, ring=1, wait=30, callerid="5550202")
-        await asyncio.to_thread(lab.wait_idle)
-        await asyncio.sleep(1.5)
-        proxy.down = False
-        await wait_until(lambda: service.resyncs >= 2, what="a second session and resync")
-        await asyncio.sleep(0.5)
-        assert service.writer.flush(10)
-        await wait_until(lambda: _all_closed(db), what="every call closed")
+        async with serving(lab, cfg, db, *members, ping_interval=1, backoff_max=1.0) as service:
+            await asyncio.to_thread(lab.originate_customer, "support", talk=4, ring=1, wait=30, callerid="5550201")
+            await wait_until(lambda: _connected(db, "5550201"), what="first call answered")
+            proxy.down = True
+            proxy.cut()  # mid-call: its end happens while serve cannot see the PBX
+            await asyncio.to_thread(lab.originate_customer, "support", talk=1, ring=1, wait=30, callerid="5550202")
+            await asyncio.to_thread(lab.wait_idle)
+            await asyncio.sleep(1.5)
+            proxy.down = False
+            await wait_until(lambda: service.resyncs >= 2, what="a second session and resync")
+            await asyncio.sleep(0.5)
+            assert service.writer.flush(10)
+            await wait_until(lambda: _all_closed(db), what="every call closed")
     finally:
-        await service.stop()
         await proxy.stop()
     assert_agrees_with_queue_log(db, lab)
     with db.read() as session:
@@ -115,11 +111,7 @@ async def test_serve_killed_and_restarted_mid_call(clean_lab, setup_db, tmp_path
 async def test_asterisk_restarted_mid_call(clean_lab, setup_db, tmp_path, how):
     lab, db = clean_lab, setup_db
     _, cfg = lab_config(lab, db.url, tmp_path)
-    service = BridgeService(cfg, db, ping_interval=1, backoff_max=1.0)
-    await service.start()
-    try:
-        assert await service.transport.wait_connected(10)
-        await asyncio.to_thread(add_members, lab, ("support", "1001", "alice"))
+    async with serving(lab, cfg, db, ("support", "1001", "alice"), ping_interval=1, backoff_max=1.0) as service:
         await asyncio.to_thread(lab.originate_customer, "support", talk=30, ring=1, wait=60, callerid="5550401")
         await wait_until(lambda: _connected(db, "5550401"), what="the call answered")
         if how == "crash":  # no hangup events at all: only the new boot tells
@@ -129,8 +121,6 @@ async def test_asterisk_restarted_mid_call(clean_lab, setup_db, tmp_path, how):
         await wait_until(lambda: service.recorder.pbx_restarts >= 1, timeout=30, what="the restart noticed")
         assert service.writer.flush(10)
         await wait_until(lambda: _all_closed(db), what="every call closed")
-    finally:
-        await service.stop()
     calls = recorded_calls(db)
     assert len(calls) == 1, [(c.linkedid, c.caller_num, c.disposition, c.end_cause, c.origin, c.queue) for c in calls]
     (call,) = calls
@@ -157,11 +147,7 @@ async def test_resync_lists_landing_mid_call_name_the_same_call(clean_lab, setup
         await resync(self)
 
     monkeypatch.setattr(BridgeService, "_on_connected", resync_once_the_call_is_seen)
-    service = BridgeService(cfg, db, ping_interval=1, backoff_max=1.0)
-    await service.start()
-    try:
-        assert await service.transport.wait_connected(10)
-        await asyncio.to_thread(add_members, lab, ("support", "1001", "alice"))
+    async with serving(lab, cfg, db, ("support", "1001", "alice"), ping_interval=1, backoff_max=1.0) as service:
         await asyncio.to_thread(lab.originate_customer, "support", talk=3, ring=1, wait=30, callerid="5550501")
         await wait_until(lambda: service.resyncs >= 1, what="the resync during the call")
         assert service.writer.flush(10)
@@ -170,8 +156,6 @@ async def test_resync_lists_landing_mid_call_name_the_same_call(clean_lab, setup
         await asyncio.to_thread(lab.wait_idle)
         assert service.writer.flush(10)
         await wait_until(lambda: _all_closed(db), what="the call closed")
-    finally:
-        await service.stop()
     (call,) = recorded_calls(db)
     assert (call.disposition, call.caller_num) == ("answered", "5550501") and call.end_cause != "ended_while_away"
     assert_agrees_with_queue_log(db, lab)

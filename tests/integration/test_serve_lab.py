@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 
 import pytest
 from sqlmodel import select
@@ -13,45 +12,26 @@ from sqlmodel import select
 from aiivr.db import Database
 from aiivr.models import AgentStatus, CallEvent
 from aiivr.principal import Ctx
-from aiivr.services import agents, setup, users
-from pbx_bridge.lab_ami import RawAmi
-from pbx_bridge.service import BridgeService
-from tests.conftest import ADMIN_PASSWORD
-from tests.integration.serve_helpers import (ALICE, BOB, add_members, assert_agrees_with_queue_log, lab_config,
-                                             recorded_calls, wait_until)
+from aiivr.services import agents
+from tests.integration.serve_helpers import (ALICE, BOTH_QUEUES, add_agent_users, assert_agrees_with_queue_log,
+                                             blind_transfer_when_connected, lab_config, recorded_calls, serving,
+                                             wait_until)
 
 pytestmark = pytest.mark.lab
 
 
 @pytest.fixture
 def served(clean_lab, database_url, tmp_path):
-    path, cfg = lab_config(clean_lab, database_url, tmp_path)
+    _, cfg = lab_config(clean_lab, database_url, tmp_path)
     db = Database(database_url)
-    from aiivr.principal import BOOTSTRAP
-
-    ctx = Ctx(db=db, config=cfg, actor=BOOTSTRAP)
-    users.add_user(ctx, name="alice", role="agent", password="alice-password", interface=ALICE)
-    users.add_user(ctx, name="bob", role="agent", password="bob-password", interface=BOB)
+    ctx = add_agent_users(db, cfg)
     yield clean_lab, cfg, db, ctx
     db.dispose()
 
 
-def _blind_transfer_when_connected(lab, linkedid: str, queue: str, to: str) -> None:
-    with lab.ami() as client:
-        connect = client.wait_for("AgentConnect", Queue=queue, Linkedid=linkedid, timeout=30)
-        time.sleep(1.0)
-        reply = client.action("BlindTransfer", Channel=connect["DestChannel"], Context="queue-call", Exten=to)
-        assert reply["Response"] == "Success", reply
-
-
 async def test_a_mixed_run_agrees_with_asterisks_queue_log(served):
     lab, cfg, db, ctx = served
-    service = BridgeService(cfg, db, ping_interval=2)
-    await service.start()
-    try:
-        assert await service.transport.wait_connected(10)
-        await asyncio.to_thread(add_members, lab, ("support", "1001", "alice"), ("support", "1002", "bob"),
-                                ("sales", "1001", "alice"), ("sales", "1002", "bob"))
+    async with serving(lab, cfg, db, *BOTH_QUEUES) as service:
         call = lambda queue, **knobs: asyncio.to_thread(lab.originate_customer, queue, **knobs)  # noqa: E731
         # answered with CSAT; abandoned (nobody answers, the customer gives up after 3 s);
         # timed out (the queue gives up after 3 s); ring-no-answer then answered; a transfer.
@@ -65,13 +45,11 @@ async def test_a_mixed_run_agrees_with_asterisks_queue_log(served):
         await asyncio.to_thread(lab.wait_idle)
         transfer_id = await call("support", talk=30, ring=1, csat=4, wait=60, callerid="5550105",
                                  talk_per_agent={"1002": 2, "1001": 30})
-        await asyncio.to_thread(_blind_transfer_when_connected, lab, transfer_id, "support", "sales")
+        await asyncio.to_thread(blind_transfer_when_connected, lab, transfer_id, "support", "sales")
         await asyncio.to_thread(lab.wait_idle, 60)
         await asyncio.sleep(0.5)
         assert service.writer.flush(10)
         health = service.health()
-    finally:
-        await service.stop()
 
     theirs = assert_agrees_with_queue_log(db, lab)
     outcomes = sorted(s.outcome for s in theirs.values())
@@ -93,11 +71,7 @@ async def test_a_mixed_run_agrees_with_asterisks_queue_log(served):
 
 async def test_agent_status_follows_the_pbx(served):
     lab, cfg, db, ctx = served
-    service = BridgeService(cfg, db, ping_interval=2)
-    await service.start()
-    try:
-        assert await service.transport.wait_connected(10)
-        await asyncio.to_thread(add_members, lab, ("support", "1001", "alice"))
+    async with serving(lab, cfg, db, ("support", "1001", "alice")):
 
         def alice_status():
             with db.read() as session:
@@ -118,8 +92,6 @@ async def test_agent_status_follows_the_pbx(served):
         assert view.status == "on_call" and view.current_caller == "5550001"
         await asyncio.to_thread(lab.wait_idle)
         await wait_until(lambda: alice_status() == ("online", None), what="alice online after the call")
-    finally:
-        await service.stop()
 
 
 def test_serve_check_against_the_lab(clean_lab, database_url, tmp_path, capsys):

@@ -36,9 +36,8 @@ from aiivr.vault import Vault
 from aiivr.vault_verify import check_vault
 from pbx_bridge import lab_calls
 from pbx_bridge.lab_config import PBX_RECORDINGS
-from pbx_bridge.service import BridgeService
 from pbx_bridge.vault_component import VaultComponent
-from tests.integration.serve_helpers import ALICE, add_members, lab_config, recorded_calls, wait_until
+from tests.integration.serve_helpers import ALICE, add_members, lab_config, recorded_calls, serving, wait_until
 from tests.unit.vault_helpers import stored_rows
 
 pytestmark = pytest.mark.lab
@@ -108,12 +107,8 @@ def _stored_and_skipped(db) -> tuple[int, int]:
 
 async def test_answered_and_outbound_calls_are_stored_abandoned_ones_are_not(vaulted_lab):
     lab, _, cfg, db = vaulted_lab
-    service = BridgeService(cfg, db, ping_interval=2)  # the default components: the vault among them
-    assert any(isinstance(c, VaultComponent) for c in service.components)
-    await service.start()
-    try:
-        assert await service.transport.wait_connected(10)
-        await asyncio.to_thread(add_members, lab, ("support", "1001", "alice"))
+    async with serving(lab, cfg, db, ("support", "1001", "alice")) as service:  # the default components
+        assert any(isinstance(c, VaultComponent) for c in service.components)  # the vault among them
         # serve waits until a file has been quiet for 2 s: there is time to keep what Asterisk wrote.
         written: dict[str, bytes] = {}
         for place_call in (
@@ -127,8 +122,6 @@ async def test_answered_and_outbound_calls_are_stored_abandoned_ones_are_not(vau
         assert len(written) == 3
         await wait_until(lambda: _stored_and_skipped(db) == (2, 1), timeout=30, what="two stored, one skipped")
         await wait_until(lambda: _spool_files(lab) == [], timeout=15, what="the spool emptied")
-    finally:
-        await service.stop()
 
     calls = {c.caller_num: c for c in recorded_calls(db)}
     outbound = next(c for c in calls.values() if c.direction == "outbound")
@@ -201,11 +194,7 @@ async def test_a_recording_plays_on_the_users_phone(vaulted_lab):
     """Through the whole path: the service writes the outbox command, serve's executor
     originates the phone, Asterisk runs Playback of the vault file via the mapped path."""
     lab, _, cfg, db = vaulted_lab
-    service = BridgeService(cfg, db, ping_interval=2)
-    await service.start()
-    try:
-        assert await service.transport.wait_connected(10)
-        await asyncio.to_thread(add_members, lab, ("support", "1001", "alice"))
+    async with serving(lab, cfg, db, ("support", "1001", "alice")):
         await asyncio.to_thread(lab.originate_customer, "support", talk=2, ring=1, wait=30, callerid="5550701")
         await asyncio.to_thread(lab.wait_idle)
         await wait_until(lambda: len(stored_rows(db)) == 1, timeout=30, what="the recording stored")
@@ -217,8 +206,6 @@ async def test_a_recording_plays_on_the_users_phone(vaulted_lab):
         command = await asyncio.to_thread(recordings.play_on_phone, ctx, stored_rows(db)[0].call_id)
         answered = await asyncio.to_thread(recordings.wait_on_phone, ctx, command)
         await asyncio.to_thread(lab.wait_idle)  # Playback ends, the phone call with it
-    finally:
-        await service.stop()
     with log.open("rb") as handle:
         handle.seek(log_start)
         heard = handle.read().decode(errors="replace")
