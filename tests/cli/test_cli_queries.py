@@ -9,7 +9,7 @@ import pytest
 from aiivr.db import Database
 from aiivr.principal import Principal
 from aiivr.models.users import Role
-from tests.unit.test_queries_calls import insert_call
+from tests.unit.queries_helpers import insert_call
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # 10:00 in Berlin, the site zone of the test config

@@ -7,7 +7,7 @@ from rich.console import Console
 
 from aiivr import events as ev
 from cli.demo_view import live_view
-from tests.unit.test_live_views import ALICE_IF, _apply_until
+from tests.unit.recorder_helpers import ALICE_IF, apply_until
 
 
 def _render(group) -> str:
@@ -21,7 +21,7 @@ def _alice_row(text: str) -> list[str]:
 
 
 def test_time_in_state_is_counted_on_the_simulated_clock(people, db, config):
-    ts = _apply_until(db, config, "two-queues",
+    ts = apply_until(db, config, "two-queues",
                       lambda e: isinstance(e, ev.AgentCompleted) and e.interface == ALICE_IF)
     # The recorded traffic is from the past: a wall-clock view would say hours; the
     # simulated clock 125 s after the last event says what the demo's watcher expects.
@@ -36,7 +36,7 @@ def test_time_in_state_is_counted_on_the_simulated_clock(people, db, config):
 
 
 def test_the_clock_line_shows_the_simulated_time_in_the_site_zone(people, db, config):
-    ts = _apply_until(db, config, "two-queues", lambda e: isinstance(e, ev.AgentConnected))
+    ts = apply_until(db, config, "two-queues", lambda e: isinstance(e, ev.AgentConnected))
     zone = dt.timezone(dt.timedelta(hours=2))
     text = _render(live_view(people.ctx(people.supervisor), epoch=ts, tz=zone, speed=20))
     expected = dt.datetime.fromtimestamp(ts, zone).strftime("%H:%M:%S")

@@ -8,11 +8,26 @@ from sqlmodel import select
 
 from aiivr.models import AgentStatus, Call, CallEvent, QueueEntry, QueueMember
 from aiivr.queue_log import read_lines, summarise
+from aiivr.recorder import Recorder
 from pbx_bridge.replay import read_capture, replay
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 LAB_CAPTURES = ["answered", "abandoned", "timeout", "ringnoanswer", "transfer", "pause", "spy", "outbound",
                 "two-queues"]
+
+
+ALICE_IF = "Local/1001@agents/n"  # the lab captures' agent 1001
+
+
+def apply_until(db, config, name: str, stop) -> object:
+    """Record capture `name` up to (not including) its first event that `stop` accepts, as
+    if serve had been stopped there; returns the time of the last event recorded."""
+    events = events_of(name)
+    cut = next(i for i, e in enumerate(events) if stop(e))
+    recorder = Recorder(db, config)
+    recorder.apply(events[:cut])
+    recorder.close()
+    return events[cut - 1].ts
 
 
 def events_of(name: str) -> list:

@@ -6,26 +6,13 @@ import pytest
 
 from aiivr import events as ev
 from aiivr.errors import PermissionDenied
-from aiivr.recorder import Recorder
 from aiivr.services import agents, queues
-from tests.unit.recorder_helpers import events_of
-
-ALICE_IF = "Local/1001@agents/n"
-
-
-def _apply_until(db, config, name, stop):
-    events = events_of(name)
-    cut = next(i for i, e in enumerate(events) if stop(e))
-    recorder = Recorder(db, config)
-    recorder.apply(events[:cut])
-    recorder.close()
-    return events[cut - 1].ts
-
+from tests.unit.recorder_helpers import ALICE_IF, apply_until, events_of
 
 @pytest.fixture
 def mid_call(db, config, people):
     """two-queues replayed up to alice's AgentComplete: calls are live, one caller abandoned."""
-    ts = _apply_until(db, config, "two-queues", lambda e: isinstance(e, ev.AgentCompleted) and e.interface == ALICE_IF)
+    ts = apply_until(db, config, "two-queues", lambda e: isinstance(e, ev.AgentCompleted) and e.interface == ALICE_IF)
     return dt.datetime.fromtimestamp(ts, dt.timezone.utc)
 
 
@@ -54,7 +41,7 @@ def test_an_agent_sees_only_itself(people, mid_call):
 
 
 def test_queue_list_counts_today(people, db, config):
-    _apply_until(db, config, "two-queues", lambda e: isinstance(e, ev.AgentConnected))
+    apply_until(db, config, "two-queues", lambda e: isinstance(e, ev.AgentConnected))
     # At the first connect all four callers joined and none is answered yet.
     events = events_of("two-queues")
     first_connect = next(e for e in events if isinstance(e, ev.AgentConnected))

@@ -12,7 +12,7 @@ from aiivr import changes
 from aiivr.errors import BadInput, Conflict
 from aiivr.models.audit import AuditEntry
 from aiivr.services import queries
-from tests.unit.test_queries_calls import insert_call
+from tests.unit.queries_helpers import insert_call
 
 UTC = dt.timezone.utc
 T = [dt.datetime(2026, 11, 26, 9, 0, tzinfo=UTC) + dt.timedelta(minutes=10 * i) for i in range(10)]
