@@ -23,6 +23,8 @@ from aiivr.config import mask_url
 from aiivr.errors import AiivrError, DatabaseError
 
 _WRITE = "aiivr_write"
+_AUTOCHECKPOINT = "aiivr_wal_autocheckpoint"
+SQLITE_AUTOCHECKPOINT_PAGES = 1000  # SQLite's default
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -77,10 +79,34 @@ class Database:
             )
             event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout_ms))
             event.listen(self.engine, "begin", _sqlite_begin)
+            event.listen(self.engine, "checkout", self._sqlite_checkout)
         else:
             self.engine = sa.create_engine(url, echo=echo, pool_pre_ping=True,
                                            connect_args={"connect_timeout": 5})
         self._writer = self.engine.execution_options(**{_WRITE: True})
+        # SQLite's own: checkpoint the WAL in the committing connection every 1,000 pages.
+        # A process with a WalCheckpointer thread (aiivr serve) sets 0 for all its connections.
+        self.wal_autocheckpoint = SQLITE_AUTOCHECKPOINT_PAGES
+
+    def set_wal_autocheckpoint(self, pages: int) -> None:
+        """Pages of WAL after which a commit in this process checkpoints (0: never, another
+        thread does). Other processes sharing the file keep their own setting. Applied to each
+        pooled connection when next checked out."""
+        self.wal_autocheckpoint = int(pages)
+
+    @property
+    def sqlite_path(self) -> str | None:
+        """The database file, or None (PostgreSQL, in-memory SQLite)."""
+        if not self.is_sqlite:
+            return None
+        path = sa.engine.make_url(self.url).database
+        return path if path and path != ":memory:" and not path.startswith("file:") else None
+
+    def _sqlite_checkout(self, dbapi_connection, record, _proxy) -> None:
+        wanted = self.wal_autocheckpoint
+        if record.info.get(_AUTOCHECKPOINT, SQLITE_AUTOCHECKPOINT_PAGES) != wanted:
+            dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={wanted}")
+            record.info[_AUTOCHECKPOINT] = wanted
 
     @contextmanager
     def write(self) -> Iterator[Session]:
