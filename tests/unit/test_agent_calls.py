@@ -24,7 +24,7 @@ from aiivr.services.calls import list_calls
 from aiivr.services.queue_log_io import import_queue_log
 from tests.unit.kpi_rows import Rows, at
 from tests.unit.recorder_helpers import LAB_CAPTURES, events_of
-from tests.unit.test_kpi_rollup import ALICE_IF, BOB_IF, make_month
+from tests.unit.test_kpi_rollup import make_month
 
 
 def definition(db) -> set[tuple]:
