@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import heapq
+import importlib.util
 import random
 import sys
 import time
@@ -324,8 +325,8 @@ class Generator:
 
 class BulkLoad:
     """Load first, index after: secondary indexes are dropped and built again at the end,
-    and the KPI triggers are off meanwhile (the rollup is empty: the first report builds
-    every day anyway). What is left afterwards is the schema `aiivr init` makes."""
+    and the KPI and agent_calls triggers are off meanwhile (the rollup is empty: the first
+    report builds every day anyway; agent_calls is filled at the end). What is left afterwards is the schema `aiivr init` makes."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -362,9 +363,22 @@ class BulkLoad:
             else:
                 for _, sql in self.triggers:
                     conn.exec_driver_sql(sql)
+            # agent_calls' triggers were off too: fill it as migration 0007 does for a database
+            # that already has calls (its own statement, so the two cannot differ).
+            conn.exec_driver_sql("DELETE FROM agent_calls")
+            conn.exec_driver_sql(_migration("0007").fill_sql(self.postgres))
             conn.exec_driver_sql("ANALYZE")
             conn.commit()
-        print(f"  indexes built and statistics gathered in {time.monotonic() - started:.0f} s", flush=True)
+        print(f"  indexes built, agent_calls filled and statistics gathered in {time.monotonic() - started:.0f} s",
+              flush=True)
+
+
+def _migration(revision: str):
+    path = next((ROOT / "aiivr" / "migrations" / "versions").glob(f"{revision}_*.py"))
+    spec = importlib.util.spec_from_file_location(f"aiivr_migration_{revision}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 DEFAULT_URL = "sqlite:////tmp/aiivr-bench/bench-5000000.db"

@@ -3,7 +3,7 @@
 from aiivr.models.agents import AgentStatus, QueueMember
 from aiivr.models.audit import AuditEntry, AuditHead
 from aiivr.models.auth import AuthToken
-from aiivr.models.calls import Call, CallEvent, QueueEntry
+from aiivr.models.calls import AgentCall, Call, CallEvent, QueueEntry
 from aiivr.models.changes import ChangeCounter
 from aiivr.models.outbox import AgentPresence, OutboxCommand
 from aiivr.models.pbx import DataGap, PbxState
@@ -14,7 +14,7 @@ from aiivr.models.reports import KpiDaily, KpiDay, KpiDirty, KpiMonth, KpiMonthl
 from aiivr.models.users import Role, User, UserQueue
 
 __all__ = [
-    "AgentStatus", "AuditEntry", "AuditHead", "AuthToken", "Call", "CallEvent", "ChangeCounter",
+    "AgentCall", "AgentStatus", "AuditEntry", "AuditHead", "AuthToken", "Call", "CallEvent", "ChangeCounter",
     "DataGap", "PauseReason", "PbxState", "Query", "QueryCall", "QueryHistory", "Queue", "QueueEntry",
     "QueueMember", "Role", "User", "UserQueue",
 ]

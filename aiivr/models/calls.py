@@ -117,3 +117,28 @@ class QueueEntry(SQLModel, table=True):
     member_name: str | None = Field(default=None, max_length=128)
     completed_by: str | None = Field(default=None, max_length=16)  # agent | caller | transfer
     source: str = Field(default="ami", max_length=16)  # ami | queue_log (backfilled or imported)
+
+
+class AgentCall(SQLModel, table=True):
+    """The calls a user took (answered it, or answered one of its queue legs, also when
+    transferring the caller on) or missed (a ring_no_answer event for it), keyed in call
+    log order so an agent's page is one walk of adjacent rows. Written by triggers only
+    (migration 0007), from calls, queue_entries and call_events, whoever writes those: a
+    cache of them, never edited. The outbound calls a user made are not here: they depend
+    on its extension when the list is read (ix_calls_outbound_caller serves them)."""
+
+    __tablename__ = "agent_calls"
+    __table_args__ = (sa.Index("ix_agent_calls_call", "call_id"), {"sqlite_with_rowid": False})
+
+    user_id: int = Field(primary_key=True, foreign_key="users.id", ondelete="CASCADE")
+    started_at: dt.datetime = Field(primary_key=True, sa_type=UTCDateTime)  # the call's
+    call_id: int = Field(primary_key=True, foreign_key="calls.id", ondelete="CASCADE")
+    took: bool = False
+    missed: bool = False
+
+
+# Outbound calls by the number they were made from, newest first: the calls an agent made
+# from its extension, read without touching the calls rows.
+OUTBOUND_BY_CALLER = sa.Index("ix_calls_outbound_caller", Call.__table__.c.caller_num_norm, Call.__table__.c.started_at,
+                              Call.__table__.c.id, Call.__table__.c.direction, sqlite_where=sa.text("direction = 'outbound'"),
+                              postgresql_where=sa.text("direction = 'outbound'"))

@@ -8,11 +8,18 @@ made (call.view_own):
 - made: an outbound call from its extension (calls.caller_num_norm).
 A supervisor's --agent NAME filter means the same set for that agent.
 
+Who took or missed a call is read from the user ids those rows were recorded with: a call
+answered by a member no user matched (an unmapped queue_log member) is nobody's until a
+writer sets the user on those rows. Made follows the user's extension as it is when the
+list is read: give a user an extension and the outbound calls ever made from it are its
+own; move the extension to another user and they move with it.
+
 Pages are newest first, keyed by (started_at, id): the cursor is the last row's key, so
-a call recorded while someone pages never shifts the pages. Every set above is read as a
-stream already in that order (an index per stream) and the streams are merged, so a
-page costs about its own size whatever the filters. One call's detail and resolving it
-are in aiivr.services.calls.
+a call recorded while someone pages never shifts the pages. Took and missed are kept by
+triggers in agent_calls, keyed (user, started_at, call) (migration 0007), and made is an
+ordered walk of ix_calls_outbound_caller: an agent's page is two walks of adjacent index
+rows merged, then the page's calls read by id, whatever the size of the database. One
+call's detail and resolving it are in aiivr.services.calls.
 """
 
 from __future__ import annotations
@@ -27,19 +34,15 @@ from sqlmodel import Session
 from aiivr import audit
 from aiivr.errors import BadInput, NotFound, PermissionDenied
 from aiivr.kpi_sql import Dialect
-from aiivr.models.calls import Call, CallEvent, QueueEntry
+from aiivr.models.calls import OUTBOUND_BY_CALLER, AgentCall, Call, QueueEntry
 from aiivr.models.users import User
 from aiivr.numbers import normalise_number
 from aiivr.paging import Page
 from aiivr.permissions import allowed
 from aiivr.principal import Ctx
 
-C, V, E = Call.__table__, CallEvent.__table__, QueueEntry.__table__
+C, A, E = Call.__table__, AgentCall.__table__, QueueEntry.__table__
 TYPES = ("inbound", "outbound", "internal", "answered", "missed", "abandoned")
-# A call's queue legs and ring events come after it started, and within this long of it
-# (a caller transferred from queue to queue for six hours is not a call any more): how far
-# past a page's end an agent's legs and rings are read to find that page's calls.
-EVENT_LAG = dt.timedelta(hours=6)
 PHONE_CHARS = re.compile(r"^[\d\s+()./-]+$")
 UTC = dt.timezone.utc
 
@@ -85,10 +88,7 @@ def list_calls(ctx: Ctx, *, start: dt.datetime | None = None, end: dt.datetime |
             who = _whose(session, agent, ctx.actor.user_id)
         request = _Request.make(session, who, start=start, end=end, call_type=call_type, queue=queue,
                                 caller=caller, min_duration=min_duration, cursor=cursor, need=limit + 1)
-        if who is None:
-            rows = list(session.execute(request.statement("page", _page), request.params))
-        else:
-            rows = _by_id(session, [call_id for _, call_id in request.agent_keys(session)])
+        rows = list(session.execute(request.statement("page", _page if who is None else _agent_page), request.params))
     page = rows[:limit]
     return Page(items=[summary(row, ctx) for row in page],
                     next=_cursor(page[-1]) if len(rows) > limit else None)
@@ -116,24 +116,20 @@ class _Request:
     shape: tuple
     params: dict
     postgres: bool
-    batch: int
 
     @classmethod
     def make(cls, session: Session, who, *, start, end, call_type, queue, caller, min_duration,
              cursor, need: int) -> "_Request":
         caller_kind, caller_params = _caller(caller)
         extension = normalise_number(who.extension or "") if who is not None else ""
-        ceiling = min([t for t in (cursor[0] + EVENT_LAG if cursor else None, end + EVENT_LAG if end else None) if t],
-                      default=None)
         params = {"start": start, "end": end, "kind": call_type, "queue": queue, "min_ms": int((min_duration or 0) * 1000),
                   "cur_at": cursor[0] if cursor else None, "cur_id": cursor[1] if cursor else None, "need": need,
-                  "batch": need + 8, "user_id": who.id if who else None, "ext": extension, "ceiling": ceiling,
+                  "user_id": who.id if who else None, "ext": extension,
                   **caller_params}
         shape = (who is None, call_type, bool(queue), caller_kind, min_duration is not None, start is not None,
                  end is not None, cursor is not None, bool(extension))
         postgres = session.get_bind().dialect.name == "postgresql"
-        # A call seldom has two rows of one stream: one batch is nearly always enough.
-        return cls(shape + (postgres,), params, postgres, need + 8)
+        return cls(shape + (postgres,), params, postgres)
 
     def statement(self, name: str, build, *args) -> sa.Executable:
         key = (name, *self.shape, *args)
@@ -145,12 +141,25 @@ class _Request:
         return statement
 
     def filters(self) -> list:
-        everyone, call_type, queue, caller, min_duration, start, end, cursor, _ = self.shape[:9]
+        return self.span(C.c.started_at, C.c.id) + self.of_call()
+
+    def span(self, time, tie) -> list:
+        """--from/--to and the cursor, on the (started_at, id) key of the index walked."""
+        start, end, cursor = self.shape[5:8]
         out = []
         if start:
-            out.append(C.c.started_at >= P("start"))
+            out.append(time >= P("start"))
         if end:
-            out.append(C.c.started_at < P("end"))
+            out.append(time < P("end"))
+        if cursor:
+            # started_at <= cursor first, so the database walks the index from the cursor down.
+            out += [time <= P("cur_at"), sa.or_(time < P("cur_at"), tie < P("cur_id"))]
+        return out
+
+    def of_call(self) -> list:
+        """The other filters: on the call's own columns."""
+        everyone, call_type, queue, caller, min_duration = self.shape[:5]
+        out = []
         if call_type in ("inbound", "outbound", "internal"):
             out.append(C.c.direction == P("kind"))
         elif call_type in ("answered", "abandoned"):
@@ -160,7 +169,7 @@ class _Request:
             # (abandoned, timed out, unanswered, cut by a PBX restart); see docs/kpis.md.
             out += [C.c.direction == "inbound", C.c.answered_at.is_(None), C.c.ended_at.is_not(None)]
         if queue:
-            leg = E.alias("leg")  # not the outer queue_entries of an agent's stream
+            leg = E.alias("leg")
             out.append(sa.exists().where(leg.c.call_id == C.c.id, leg.c.queue == P("queue")))
         if caller == "number":
             # A range, not LIKE: both databases walk the (caller_num_norm, started_at) index.
@@ -170,38 +179,7 @@ class _Request:
         if min_duration:
             duration = Dialect("postgresql" if self.postgres else "sqlite").duration_ms(C.c.started_at, C.c.ended_at)
             out += [C.c.ended_at.is_not(None), duration >= P("min_ms")]
-        if cursor:
-            # started_at <= cursor first, so the database walks the index from the cursor down.
-            out += [C.c.started_at <= P("cur_at"), sa.or_(C.c.started_at < P("cur_at"), C.c.id < P("cur_id"))]
         return out
-
-    def agent_keys(self, session: Session) -> list[tuple]:
-        """(started_at, id) of the newest calls the agent took, missed or made. Times stay as
-        the driver gives them (text on SQLite, in one sortable format) until the end."""
-        lagged = self.statement("lagged", lambda request: tuple(s.is_lagged for s in _streams(request)))
-        rows: dict[int, list] = {i: [] for i in range(len(lagged))}
-        for stream_no, *row in session.execute(self.statement("streams", _union), self.params):
-            rows[stream_no].append(row)
-        found: set[tuple] = set()
-        for number, is_lagged in enumerate(lagged):
-            found.update((started, call_id) for _, _, started, call_id in rows[number])
-            if is_lagged:
-                self._more(session, number, rows[number], found)
-        keys = sorted(found, reverse=True)[:self.params["need"]]
-        return [(_moment(started), call_id) for started, call_id in keys]
-
-    def _more(self, session: Session, number: int, rows: list, found: set) -> None:
-        """A lagged stream whose batch was full may still hide a newer call further down."""
-        need = self.params["need"]
-        while len(rows) == self.batch:
-            below_at, below_tie = rows[-1][0], rows[-1][1]
-            best = sorted(found, reverse=True)
-            if len(best) >= need and below_at < best[need - 1][0]:
-                return
-            statement = self.statement("more", lambda request, n: _streams(request)[n].query(request, below=True), number)
-            rows = session.execute(statement, {**self.params, "below_at": _moment(below_at), "below_tie": below_tie}).all()
-            found.update((started, call_id) for _, _, started, call_id in rows)
-
 
 def _caller(text: str | None) -> tuple[str, dict]:
     """A number (prefix of the digits, as stored normalised) or a name (prefix, any case)."""
@@ -221,65 +199,32 @@ def _page(request: _Request):
             .order_by(C.c.started_at.desc(), C.c.id.desc()).limit(P("need")))
 
 
-def _streams(request: _Request) -> list["_Stream"]:
-    """The calls an agent took, missed or made, as streams of (started_at, id)."""
-    missed = _Stream.lagged(V, V.c.at, V.c.id, V.c.call_id, V.c.kind == "ring_no_answer", V.c.user_id == P("user_id"))
-    if request.shape[1] == "missed":
-        return [missed]
-    streams = [
-        _Stream.ordered(C.c.agent_user_id == P("user_id")),
-        # A queue leg it answered, also when it transferred the caller on (the call's agent is then another).
-        _Stream.lagged(E, E.c.entered_at, E.c.id, E.c.call_id, E.c.agent_user_id == P("user_id")),
-        missed,
-    ]
-    if request.shape[8]:  # it has an extension: the outbound calls made from it
-        streams.append(_Stream.ordered(C.c.direction == "outbound", C.c.caller_num_norm == P("ext")))
-    return streams
-
-
-def _union(request: _Request):
-    parts = [sa.select(sa.literal(i).label("stream"), q.c.t, q.c.tie, q.c.started_at, q.c.id)
-             for i, stream in enumerate(_streams(request)) for q in [stream.query(request).subquery()]]
-    return sa.union_all(*parts)
-
-
-@dataclass
-class _Stream:
-    """One set of calls, read newest first through one index. `lagged` streams are read by
-    the time of a row that comes at or after the call's start (a queue leg, an event), so
-    they are read in batches until no later row can change the page."""
-
-    table: sa.Table | None
-    time: sa.ColumnElement
-    tie: sa.ColumnElement
-    call_id: sa.ColumnElement
-    where: tuple
-    is_lagged: bool
-
-    @classmethod
-    def ordered(cls, *where) -> "_Stream":
-        return cls(None, C.c.started_at, C.c.id, C.c.id, where, False)
-
-    @classmethod
-    def lagged(cls, table, time, tie, call_id, *where) -> "_Stream":
-        return cls(table, time, tie, call_id, where, True)
-
-    def query(self, request: _Request, *, below: bool = False):
-        query = sa.select(_raw(self.time).label("t"), self.tie.label("tie"), _raw(C.c.started_at), C.c.id)
-        if self.table is not None:
-            query = query.select_from(self.table).join(C, C.c.id == self.call_id)
-        query = query.where(*self.where, *request.filters())
-        if self.is_lagged:
-            _, _, _, _, _, start, end, cursor, _ = request.shape[:9]
-            if cursor or end:
-                query = query.where(self.time < P("ceiling"))
-            if start:
-                query = query.where(self.time >= P("start"))
-            if below:  # the next batch: older than the last row read
-                query = query.where(sa.or_(self.time < P("below_at"),
-                                           sa.and_(self.time == P("below_at"), self.tie < P("below_tie"))))
-        limit = P("batch") if self.is_lagged else P("need")
-        return query.order_by(self.time.desc(), self.tie.desc()).limit(limit)
+def _agent_page(request: _Request):
+    """The calls an agent took or missed (agent_calls) and made (outbound from its
+    extension), each one walk down its own index, merged; then the page's calls by id."""
+    call_type, extension = request.shape[1], request.shape[8]
+    on_call = bool(call_type not in (None, "missed") or any(request.shape[2:5]))
+    took_or_missed = sa.select(_raw(A.c.started_at), A.c.call_id.label("id")).where(
+        A.c.user_id == P("user_id"), *request.span(A.c.started_at, A.c.call_id))
+    if call_type == "missed":
+        took_or_missed = took_or_missed.where(A.c.missed.is_(True))
+    if on_call:  # --type, --queue, --caller or --min-duration: the calls' own columns
+        took_or_missed = took_or_missed.join(C, C.c.id == A.c.call_id).where(*request.of_call())
+    parts = [took_or_missed.order_by(A.c.started_at.desc(), A.c.call_id.desc()).limit(P("need"))]
+    if extension and call_type not in ("missed", "inbound", "internal"):
+        # 'outbound' written out, not bound: a partial index serves only the literal. SQLite
+        # is told the index: its statistics average over every caller number (4 calls
+        # each) and would pick ix_calls_caller_started, reading each call for its direction.
+        parts.append(sa.select(_raw(C.c.started_at), C.c.id).with_hint(C, f"INDEXED BY {OUTBOUND_BY_CALLER.name}", "sqlite")
+                     .where(C.c.direction == sa.literal_column("'outbound'"), C.c.caller_num_norm == P("ext"),
+                            *request.filters())
+                     .order_by(C.c.started_at.desc(), C.c.id.desc()).limit(P("need")))
+    merged = sa.union(*[sa.select(q.c.started_at, q.c.id) for q in (part.subquery() for part in parts)]).subquery()
+    keys = (sa.select(merged.c.started_at.label("key_at"), merged.c.id.label("key_id"))
+            .order_by(merged.c.started_at.desc(), merged.c.id.desc()).limit(P("need")).subquery("keys"))
+    return (sa.select(*SUMMARY_COLUMNS).select_from(keys.join(C, C.c.id == keys.c.key_id)
+                                                     .outerjoin(USERS, USERS.c.id == C.c.agent_user_id))
+            .order_by(keys.c.key_at.desc(), keys.c.key_id.desc()))
 
 
 def _raw(column):
@@ -299,14 +244,6 @@ SUMMARY_COLUMNS = [C.c.id, _raw(C.c.started_at), _raw(C.c.ended_at), C.c.directi
                    C.c.caller_name, C.c.queue, C.c.agent_user_id, C.c.agent_name, C.c.disposition,
                    C.c.wait_seconds, C.c.talk_seconds, C.c.resolved, USERS.c.name.label("user_name")]
 WITH_USER = C.outerjoin(USERS, USERS.c.id == C.c.agent_user_id)
-
-
-def _by_id(session: Session, ids: list[int]) -> list:
-    if not ids:
-        return []
-    query = sa.select(*SUMMARY_COLUMNS).select_from(WITH_USER).where(C.c.id.in_(ids))
-    rows = {row.id: row for row in session.execute(query)}
-    return [rows[call_id] for call_id in ids]
 
 
 def _cursor(row) -> str:
