@@ -90,15 +90,17 @@ def list_calls(ctx: Ctx, *, start: dt.datetime | None = None, end: dt.datetime |
                                 caller=caller, min_duration=min_duration, cursor=cursor, need=limit + 1)
         rows = list(session.execute(request.statement("page", _page if who is None else _agent_page), request.params))
     page = rows[:limit]
-    return Page(items=[summary(row, ctx) for row in page],
+    tz = ctx.config.tz  # once a page: the property builds a ZoneInfo on each use
+    return Page(items=[summary(row, ctx, tz=tz) for row in page],
                     next=_cursor(page[-1]) if len(rows) > limit else None)
 
 
 def _whose(session: Session, name: str | None, user_id: int | None):
     """(id, extension) of the named user, or of the actor."""
-    query = sa.select(USERS.c.id, USERS.c.extension)
-    row = session.execute(query.where(USERS.c.name == name) if name is not None
-                          else query.where(USERS.c.id == user_id)).first()
+    if name is not None:
+        row = session.execute(_USER_BY_NAME, {"name": name}).first()
+    else:
+        row = session.execute(_USER_BY_ID, {"id": user_id}).first()
     if row is None:
         raise NotFound(f"no user named {name!r}" if name is not None else "your user is gone")
     return row
@@ -240,6 +242,9 @@ def _moment(value) -> dt.datetime | None:
 
 
 USERS = User.__table__
+# Built once, the values bound: building a statement costs more than running it.
+_USER_BY_NAME = sa.select(USERS.c.id, USERS.c.extension).where(USERS.c.name == P("name"))
+_USER_BY_ID = sa.select(USERS.c.id, USERS.c.extension).where(USERS.c.id == P("id"))
 SUMMARY_COLUMNS = [C.c.id, _raw(C.c.started_at), _raw(C.c.ended_at), C.c.direction, C.c.caller_num,
                    C.c.caller_name, C.c.queue, C.c.agent_user_id, C.c.agent_name, C.c.disposition,
                    C.c.wait_seconds, C.c.talk_seconds, C.c.resolved, USERS.c.name.label("user_name")]
@@ -258,11 +263,12 @@ def _parse_cursor(text: str) -> tuple[dt.datetime, int]:
     return dt.datetime(1970, 1, 1, tzinfo=UTC) + dt.timedelta(microseconds=micros), call_id
 
 
-def summary(row, ctx: Ctx, user_name: str | None = None) -> CallSummary:
+def summary(row, ctx: Ctx, user_name: str | None = None, *, tz=None) -> CallSummary:
     started, ended = _moment(row.started_at), _moment(row.ended_at)
     user_name = user_name or getattr(row, "user_name", None)
     return CallSummary(
-        id=row.id, started_at=started.astimezone(ctx.config.tz).isoformat(timespec="seconds"), direction=row.direction,
+        id=row.id, started_at=started.astimezone(tz or ctx.config.tz).isoformat(timespec="seconds"),
+        direction=row.direction,
         caller_num=row.caller_num, caller_name=row.caller_name, queue=row.queue,
         agent=user_name if row.agent_user_id is not None else row.agent_name,
         disposition=row.disposition, wait_seconds=row.wait_seconds, talk_seconds=row.talk_seconds,
