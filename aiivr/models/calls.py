@@ -30,6 +30,8 @@ class Call(SQLModel, table=True):
         sa.Index("ix_calls_caller_started", "caller_num_norm", "started_at"),
         sa.Index("ix_calls_open", "ended_at"),
         sa.Index("ix_calls_local_date", "local_date"),
+        # Made by migrations only: ix_calls_caller_name (lower(caller_name), started_at), byte-wise
+        # on PostgreSQL (0008); ix_calls_outbound_caller (below, 0007).
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -177,7 +177,12 @@ class _Request:
             # A range, not LIKE: both databases walk the (caller_num_norm, started_at) index.
             out += [C.c.caller_num_norm >= P("num_lo"), C.c.caller_num_norm < P("num_hi")]
         elif caller == "name":
-            out.append(sa.func.lower(C.c.caller_name).like(P("name_like"), escape="\\"))
+            # A range too, on ix_calls_caller_name (migration 0008): LIKE would read every call.
+            # PostgreSQL's index compares bytes (COLLATE "C"), so a prefix is a contiguous range.
+            name = sa.func.lower(C.c.caller_name)
+            if self.postgres:
+                name = name.collate("C")
+            out += [name >= P("name_lo"), name < P("name_hi")]
         if min_duration:
             duration = Dialect("postgresql" if self.postgres else "sqlite").duration_ms(C.c.started_at, C.c.ended_at)
             out += [C.c.ended_at.is_not(None), duration >= P("min_ms")]
@@ -190,9 +195,14 @@ def _caller(text: str | None) -> tuple[str, dict]:
         return "", {}
     digits = normalise_number(text)
     if PHONE_CHARS.match(text) and digits:
-        return "number", {"num_lo": digits, "num_hi": digits[:-1] + chr(ord(digits[-1]) + 1)}
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return "name", {"name_like": escaped + "%"}
+        return "number", {"num_lo": digits, "num_hi": _next_prefix(digits)}
+    prefix = text.lower()
+    return "name", {"name_lo": prefix, "name_hi": _next_prefix(prefix)}
+
+
+def _next_prefix(prefix: str) -> str:
+    """The first string after every string starting with `prefix` (for a range)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _page(request: _Request):
