@@ -197,9 +197,18 @@ class AmiTransport:
         self._ready = False
         if self._manager is not None:
             self._manager.close_session("transport stopped")
-        for task in list(self._hook_tasks):
+        # Hook and handler tasks (a resync, an async on_event) are cancelled and waited for:
+        # when stop() returns nothing of the transport runs any more, so a cancelled task's
+        # clean-up cannot hand work to a writer its owner stops next. A task that swallows
+        # its cancel is given up after _STOP_SECONDS, as the supervisor is.
+        tasks = [*self._hook_tasks, *self._sink.cancel_tasks()]
+        for task in self._hook_tasks:
             task.cancel()
-        self._sink.cancel_tasks()
+        tasks = [task for task in tasks if task is not asyncio.current_task()]  # stop() from a hook
+        if tasks:
+            _, left = await asyncio.wait(tasks, timeout=_STOP_SECONDS)
+            if left:
+                logger.error("%d AMI transport task(s) did not stop within %gs; leaving them", len(left), _STOP_SECONDS)
 
     async def send(self, action: Mapping[str, Any], *, timeout: float | None = None) -> Reply:
         """Send one action; return its reply, or its list of replies for list actions.

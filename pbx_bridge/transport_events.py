@@ -105,6 +105,9 @@ class EventSink:
                 exc_info=error,
             )
 
-    def cancel_tasks(self) -> None:
-        for task in list(self._tasks):
+    def cancel_tasks(self) -> list[asyncio.Future]:
+        """Cancel the handlers' tasks still running; returns them, for the caller to await."""
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
+        return tasks

@@ -93,3 +93,36 @@ async def test_stop_during_the_backoff_does_not_wait_for_the_next_attempt():
     assert t.counters.failed_attempts >= 1
     async with asyncio.timeout(GENEROUS):
         await t.stop()
+
+
+async def test_stop_returns_only_once_its_hook_and_handler_tasks_have_finished():
+    """A resync (an on_connected hook) and an async on_event handler still running when
+    serve stops: their clean-up must be over when stop() returns, not run afterwards
+    against a writer that serve stops next."""
+    world = Sim(roster=roster({"support": "rrmemory"}, {"alice": ["support"]}), profile=quiet()).world
+    server = SimulatorServer(world, secret="s3cret", speed=50)
+    port = await server.start()
+    finished: list[str] = []
+    running = {"hook": asyncio.Event(), "handler": asyncio.Event()}
+
+    def slow_to_stop(name: str):
+        async def work(*_args) -> None:
+            running[name].set()
+            try:
+                await asyncio.sleep(3600)
+            finally:
+                await asyncio.sleep(0.05)  # clean-up that itself awaits
+                finished.append(name)
+        return work
+
+    t = AmiTransport("127.0.0.1", port, "aiivr", "s3cret", on_event=slow_to_stop("handler"),
+                     on_connected=slow_to_stop("hook"))
+    await t.start()
+    try:
+        async with asyncio.timeout(GENEROUS):
+            await running["hook"].wait()
+            await running["handler"].wait()
+            await t.stop()
+        assert sorted(finished) == ["handler", "hook"]
+    finally:
+        await server.close()
