@@ -74,10 +74,14 @@ class Intake:
 
     # ---------------------------------------------------------------- the pass
 
-    def run_once(self) -> IntakeReport:
+    def run_once(self, stop: Callable[[], bool] = lambda: False) -> IntakeReport:
+        """One pass over the pending recordings; `stop` is asked between files (serve's
+        shutdown waits for a running pass: it should not wait for 200 copies)."""
         report = IntakeReport()
         lost: list[Candidate] = []
         for candidate in self.pending():
+            if stop():
+                break
             try:
                 outcome = self.take(candidate, lost=lost)
             except Exception:  # noqa: BLE001 - one bad file must not hold up the others

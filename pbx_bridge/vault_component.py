@@ -62,7 +62,7 @@ class VaultComponent:
         self._scheduler = scheduler = service.scheduler
         common: dict[str, Any] = {"max_instances": 1, "coalesce": True}
         scheduler.add_job(self._job, "interval", seconds=self.intake_seconds, id="vault-intake",
-                          args=["vault-intake", self.intake.run_once], next_run_time=now, **common)
+                          args=["vault-intake", self._intake], next_run_time=now, **common)
         scheduler.add_job(self._job, "interval", minutes=self.sweep_minutes, id="vault-sweep",
                           args=["vault-sweep", self.intake.sweep], next_run_time=now, **common)
         scheduler.add_job(self._job, "interval", minutes=self.verify_minutes, id="vault-verify",
@@ -86,7 +86,7 @@ class VaultComponent:
 
     async def run_now(self, job_id: str) -> None:
         """Run one job at once (tests, and `serve` operators who do not want to wait)."""
-        work = {"vault-intake": self.intake.run_once, "vault-sweep": self.intake.sweep,
+        work = {"vault-intake": self._intake, "vault-sweep": self.intake.sweep,
                 "vault-verify": lambda: self._verify(full=False),
                 "vault-verify-full": lambda: self._verify(full=True)}[job_id]
         await self._job(job_id, work)
@@ -100,6 +100,9 @@ class VaultComponent:
                 self.runs[job_id] += 1
             except Exception:  # noqa: BLE001 - logged; the next run tries again
                 log.exception("%s failed", job_id)
+
+    def _intake(self) -> None:
+        self.intake.run_once(stop=lambda: self._stopping)
 
     def _verify(self, *, full: bool) -> None:
         try:

@@ -115,6 +115,17 @@ def test_many_lost_files_are_given_up_in_one_transaction_with_one_alert(db, peop
     assert json.loads(alerts[0].detail)["call_ids"] == sorted(lost)
 
 
+def test_a_pass_stops_between_files_when_serve_stops(db, people, cfg):
+    """serve's stop waits for a running pass: it ends after the file in hand, not after 200."""
+    calls = [recorded_call(db, cfg, agent=people.agent, name=f"r{n}.wav", ended_at=ended(minutes=5 - n))[0]
+             for n in range(3)]  # oldest first, as a pass takes them
+    asked = []
+    report = intake(db, cfg).run_once(stop=lambda: asked.append(1) or len(asked) > 1)
+    assert report.outcomes == {calls[0]: STORED}
+    assert [r.call_id for r in stored_rows(db)] == [calls[0]]
+    assert intake(db, cfg).run_once().outcomes == {calls[1]: STORED, calls[2]: STORED}  # the next pass goes on
+
+
 def _crash_in_rename(monkeypatch):
     monkeypatch.setattr("aiivr.vault.os.replace", _raise)
 
