@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from aiivr.models import AgentStatus, Call, CallEvent, QueueEntry, QueueMember
+from aiivr.recorder.backfill import Backfill
 from aiivr.queue_log import read_lines, summarise
 from aiivr.recorder import Recorder
 from pbx_bridge.replay import read_capture, replay
@@ -28,6 +29,15 @@ def apply_until(db, config, name: str, stop) -> object:
     recorder.apply(events[:cut])
     recorder.close()
     return events[cut - 1].ts
+
+
+def backfill_lines(db, config, lines: list[str]) -> None:
+    """What serve does after a gap: these queue_log lines summarised and recorded as a
+    Backfill, stamped with the last line's time."""
+    summaries = tuple(summarise(x for x in read_lines(lines) if not isinstance(x, Exception)).values())
+    recorder = Recorder(db, config)
+    recorder.apply([Backfill(ts=int(lines[-1].split("|", 1)[0]), system="", summaries=summaries, since=0)])
+    recorder.close()
 
 
 def events_of(name: str) -> list:

@@ -17,14 +17,12 @@ from sqlmodel import select
 from aiivr import schema
 from aiivr.models import AgentCall, Call, CallEvent, QueueEntry, User
 from aiivr.numbers import normalise_number
-from aiivr.queue_log import read_lines, summarise
 from aiivr.recorder import Recorder
-from aiivr.recorder.backfill import Backfill
 from aiivr.services.calls import list_calls
 from aiivr.services.queue_log_io import import_queue_log
 from tests.unit.kpi_rows import Rows, at
-from tests.unit.recorder_helpers import LAB_CAPTURES, events_of
-from tests.unit.test_kpi_rollup import make_month
+from tests.unit.kpi_month import make_month
+from tests.unit.recorder_helpers import LAB_CAPTURES, backfill_lines, events_of
 
 
 def definition(db) -> set[tuple]:
@@ -155,10 +153,7 @@ def test_a_queue_log_import_and_a_backfill(people, config):
                 f"{epoch + 5}|late-1.1|support|alice|RINGNOANSWER|4000",
                 f"{epoch + 9}|late-1.1|support|bob|CONNECT|9|late-1.2|3",
                 f"{epoch + 70}|late-1.1|support|bob|COMPLETEAGENT|9|61|1"]
-    summaries = tuple(summarise(x for x in read_lines(backfill) if not isinstance(x, Exception)).values())
-    recorder = Recorder(people.db, config)
-    recorder.apply([Backfill(ts=epoch + 70, system="", summaries=summaries, since=0)])
-    recorder.close()
+    backfill_lines(people.db, config, backfill)
     assert len(assert_equal(people) - after_import) == 2
 
 
