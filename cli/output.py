@@ -87,8 +87,11 @@ def _people_table(rows: list[dict], columns: Sequence[tuple[str, str]], title: s
     cells = {key: [_screen_cell(key, row.get(key)) for row in rows] for key, _ in columns}
     natural = {key: max([len(line) for line in header.splitlines()] + [len(c) for c in cells[key]])
                for key, header in columns}
-    fixed = {key: bool(values) and all(_is_number(v) or (isinstance(v, str) and ISO_TIME.match(v)) for v in values)
-             for key, _ in columns for values in [[row[key] for row in rows if row.get(key) is not None]]}
+    present = {key: [row[key] for row in rows if row.get(key) is not None] for key, _ in columns}
+    numeric = {key: bool(values) and all(_is_number(v) for v in values) for key, values in present.items()}
+    fixed = {key: numeric[key] or (bool(values) and all(_is_number(v) or (isinstance(v, str) and ISO_TIME.match(v))
+                                                       for v in values))
+             for key, values in present.items()}
 
     def room(kept) -> int:  # each column costs two spaces of padding besides its text
         return width - 2 * len(kept) - sum(natural[key] for key, _ in kept if fixed[key])
@@ -103,9 +106,8 @@ def _people_table(rows: list[dict], columns: Sequence[tuple[str, str]], title: s
     widths = dict(zip(texts, _share(room(columns), [natural[k] for k in texts])))
     table = Table(title=title, header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True)
     for key, header in columns:
-        numeric = fixed[key] and all(_is_number(row.get(key)) for row in rows if row.get(key) is not None)
         header = "\n".join(_clip(line, widths.get(key)) for line in header.splitlines())
-        table.add_column(header, justify="right" if numeric else "left", no_wrap=True)
+        table.add_column(header, justify="right" if numeric[key] else "left", no_wrap=True)
     for i in range(len(rows)):
         table.add_row(*[_clip(cells[key][i], widths.get(key)) for key, _ in columns])
     return table, dropped
