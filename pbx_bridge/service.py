@@ -146,13 +146,14 @@ class BridgeService:
             return
         for action in RESYNC_LISTS:
             try:
-                reply = await self.transport.send(dict(action), timeout=30)
+                # Each item to the recorder as it is read, in its place among the live events:
+                # handed over after the whole list, items would land behind events that came
+                # after the list (read in the same chunk before this task resumes), and a call
+                # that began after Asterisk built the list would be ended as "away".
+                await self.transport.send(dict(action), timeout=30, on_reply=self._on_message)
             except TransportError as error:
                 log.warning("resync %s failed: %s", action["Action"], error)
                 return
-            items = reply if isinstance(reply, list) else [reply]
-            for message in items:
-                self._put(self._translate(message))
         self.resyncs += 1
         if gap_start is not None:
             await self._backfill(gap_start)

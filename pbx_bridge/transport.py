@@ -210,8 +210,13 @@ class AmiTransport:
             if left:
                 logger.error("%d AMI transport task(s) did not stop within %gs; leaving them", len(left), _STOP_SECONDS)
 
-    async def send(self, action: Mapping[str, Any], *, timeout: float | None = None) -> Reply:
+    async def send(self, action: Mapping[str, Any], *, timeout: float | None = None,
+                   on_reply: Callable[[AmiMessage], None] | None = None) -> Reply:
         """Send one action; return its reply, or its list of replies for list actions.
+
+        on_reply, if given, is called with each message of the reply as it is read, in its
+        place among the events (serve's resync needs a list's items where they fall in the
+        stream: a call that starts after Asterisk built the list must come after the list).
 
         Waits for the session to be ready, within the same timeout. Raises ActionTimeout,
         ConnectionLost or TransportClosed (all TransportError); ValueError for a header that
@@ -235,7 +240,8 @@ class AmiTransport:
                 raise ActionTimeout(name, timeout, sent=False)
         as_list = False if name.lower() in _SINGLE_REPLY_ACTIONS else None
         try:
-            return await self._exchange(self._session.protocol, action, as_list, deadline - loop.time(), timeout)
+            return await self._exchange(self._session.protocol, action, as_list, deadline - loop.time(), timeout,
+                                        on_reply)
         except ActionTimeout:
             self.counters.action_timeouts += 1
             raise
@@ -255,10 +261,12 @@ class AmiTransport:
         return self.action_timeout
 
     async def _exchange(
-        self, protocol: AmiProtocol, action: Mapping[str, Any], as_list: bool | None, wait: float, timeout: float
+        self, protocol: AmiProtocol, action: Mapping[str, Any], as_list: bool | None, wait: float, timeout: float,
+        on_reply: Callable[[AmiMessage], None] | None = None,
     ) -> Reply:
         """Write the action on this session and wait for its complete reply."""
         request = Action(dict(action), as_list=as_list)
+        request.on_reply = on_reply
         future = protocol.send(request, as_list=as_list)
         # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns the reply when a cancel
         # lands as it arrives, and the cancelled task runs on (stop() then waited for ever).

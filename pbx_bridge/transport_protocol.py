@@ -143,6 +143,12 @@ class AmiProtocol(AMIProtocol):
         action = self.responses.get(action_id)
         if action is None:
             return action_id in self._forgotten
+        on_reply = getattr(action, "on_reply", None)
+        if on_reply is not None:
+            try:
+                on_reply(message)
+            except Exception:  # noqa: BLE001 - like an event handler's: logged, the read goes on
+                logger.exception("the reply hook of %s failed on a message", action_name(action))
         try:
             complete = action.add_message(_Reply(message))
         except Exception as error:  # panoramisk's heuristics can trip on odd replies

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from pbx_bridge.transport import ActionTimeout, AmiTransport, TransportClosed
-from tests.unit.transport_helpers import Client, eventually, silent
+from tests.unit.transport_helpers import Client, eventually, frame, silent
 from tests.unit.transport_helpers import asterisk, make_transport  # noqa: F401 - shared fixtures
 
 
@@ -74,6 +74,29 @@ async def test_a_list_reply_is_collected_and_not_dispatched(asterisk, make_trans
     assert replies[2]["Name"] == "Alice"
     assert all(type(r) is dict and "content" not in r for r in replies)
     assert not [e for e in events if e["Event"].startswith("Queue")]
+
+
+async def test_on_reply_gets_each_reply_message_in_its_place_among_the_events(asterisk, make_transport):
+    seen: list[str] = []
+
+    def channels(client: Client, action: dict) -> None:
+        action_id = action["ActionID"]
+        # One write: an event before the list, the list, an event after it.
+        client.write(frame({"Event": "Newchannel", "Uniqueid": "before"})
+                     + frame({"Response": "Success", "EventList": "start", "ActionID": action_id})
+                     + frame({"Event": "CoreShowChannel", "Uniqueid": "listed", "ActionID": action_id})
+                     + frame({"Event": "CoreShowChannelsComplete", "EventList": "Complete", "ActionID": action_id})
+                     + frame({"Event": "Newchannel", "Uniqueid": "after"}))
+
+    asterisk.responders["coreshowchannels"] = channels
+    transport = await make_transport(on_event=lambda e: seen.append(f"event {e.get('Uniqueid')}"))
+    replies = await transport.send({"Action": "CoreShowChannels"},
+                                   on_reply=lambda m: seen.append(f"reply {m.get('Event', m.get('Response'))}"))
+    await eventually(lambda: "event after" in seen)
+    assert [s for s in seen if "before" in s or "reply" in s or "after" in s] == [
+        "event before", "reply Success", "reply CoreShowChannel", "reply CoreShowChannelsComplete", "event after"]
+    assert [r.get("Event", r.get("Response")) for r in replies] == ["Success", "CoreShowChannel",
+                                                                     "CoreShowChannelsComplete"]
 
 
 async def test_an_async_originate_resolves_to_response_and_originate_response(asterisk, make_transport):
