@@ -3,10 +3,15 @@ offered them (ringing, no answer, connected, completed). Mixed into Recorder."""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+
 from aiivr import events as ev
 from aiivr.models.calls import ABANDONED, ANSWERED, OPEN, TIMED_OUT
 from aiivr.recorder.rows import CallRow as Call
 from aiivr.recorder.store import Store, to_dt
+
+log = logging.getLogger("aiivr.recorder")
 
 
 class QueueHandlers:
@@ -149,6 +154,12 @@ class QueueHandlers:
         self.store.sync_status(state, e.ts, call=call)
 
     def _on_agent_completed(self, e: ev.AgentCompleted) -> None:
+        if not e.uniqueid:  # the caller's channel was gone (see the translator): find its entry
+            entry = self.store.answered_entry(e.system, e.queue, e.interface, e.linkedid, e.ts)
+            if entry is None:
+                log.info("AgentComplete of %s in %s matches no answered call: ignored", e.interface, e.queue)
+                return
+            e = dataclasses.replace(e, uniqueid=entry.uniqueid, linkedid=entry.linkedid)
         call = self._agent_event_call(e)
         entry = self.store.entry(e.system, e.uniqueid, e.queue)
         talk = float(e.talk_seconds) if e.talk_seconds is not None else None

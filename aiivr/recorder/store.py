@@ -206,6 +206,27 @@ class Store:
         self.topics.add("queues")
         return entry
 
+    def answered_entry(self, system: str, queue: str, interface: str, linkedid: str, ts: float) -> EntryRow | None:
+        """The latest entry of `queue` that the member at `interface` answered and that is not
+        completed yet (of call `linkedid` when it is known): in memory, else in the database
+        among the queue's entries of the day before `ts` (its queue/entered_at index)."""
+
+        def candidate(entry: EntryRow) -> bool:
+            return (entry.system == system and entry.queue == queue and entry.agent_interface == interface
+                    and entry.connected_at is not None and entry.completed_by is None
+                    and (not linkedid or entry.linkedid == linkedid))
+
+        loaded = [entry for entry in self.entries.values() if candidate(entry)]
+        if loaded:
+            return max(loaded, key=lambda entry: entry.connected_at)
+        query = sa.select(ENTRIES).where(
+            ENTRIES.c.queue == queue, ENTRIES.c.entered_at >= to_dt(ts - 86400), ENTRIES.c.system == system,
+            ENTRIES.c.agent_interface == interface,
+            ENTRIES.c.connected_at.is_not(None), ENTRIES.c.completed_by.is_(None),
+            *([ENTRIES.c.linkedid == linkedid] if linkedid else [])).order_by(ENTRIES.c.connected_at.desc()).limit(1)
+        found = self._rows(EntryRow, query)
+        return self._keep_entry(found[0]) if found else None
+
     def entries_of_call(self, call: CallRow) -> list[EntryRow]:
         """The call's queue entries in memory (all of them while the call is open)."""
         system, linkedid = call.system, call.linkedid

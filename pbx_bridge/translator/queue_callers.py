@@ -122,6 +122,7 @@ def _agent_leg(get: Callable[[str], object]) -> tuple[str, str, str, str, str, s
 
 
 _NO_AGENT_LEG_IDS = "no usable Uniqueid, Linkedid, Queue or Interface"
+NO_CALLER_CHANNEL = "no caller channel (gone before the event): the member's answered entry in the queue is meant"
 
 
 def _on_AgentCalled(m: Message, ts: float, system: str) -> Events:
@@ -195,8 +196,15 @@ def _on_AgentConnect(m: Message, ts: float, system: str) -> Events:
 
 def _on_AgentComplete(m: Message, ts: float, system: str) -> Events:
     uniqueid, linkedid, channel, queue, interface, member_name, agent_channel, agent_uniqueid = _agent_leg(m.get)
-    if not uniqueid or not linkedid or not queue or not interface:
+    if not queue or not interface:
         return dropped(m, ts, system, _NO_AGENT_LEG_IDS, uniqueid)
+    issues = []
+    if not uniqueid or not linkedid:
+        # Asterisk 22 sends AgentComplete without the caller's channel block when that channel
+        # was gone by then (seen in the lab; queue_log still has the COMPLETEAGENT). The queue
+        # and the member still say which answered entry ended: the recorder finds it.
+        uniqueid, linkedid = "", ident(m.get("DestLinkedid"))
+        issues.append(degraded(m, ts, system, NO_CALLER_CHANNEL, ""))
     hold, talk = integer(m.get("HoldTime")), integer(m.get("TalkTime"))
     reason = _COMPLETED_BY.get(text(m.get("Reason")))
     event = AgentCompleted(
@@ -215,5 +223,5 @@ def _on_AgentComplete(m: Message, ts: float, system: str) -> Events:
         reason=reason or CompletedBy.UNKNOWN,
     )
     if hold is None or talk is None or reason is None:
-        return event, degraded(m, ts, system, "HoldTime, TalkTime or Reason is unusable", uniqueid)
-    return (event,)
+        issues.append(degraded(m, ts, system, "HoldTime, TalkTime or Reason is unusable", uniqueid))
+    return (event, *issues)

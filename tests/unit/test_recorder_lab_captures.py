@@ -6,7 +6,9 @@ from sqlmodel import select
 
 from aiivr.models import Call, QueueEntry
 from aiivr.recorder import Recorder
-from tests.unit.recorder_helpers import LAB_CAPTURES, dump, events_of, queue_log_of, statuses
+from pbx_bridge.replay import read_capture, replay
+from tests.unit.recorder_helpers import FIXTURES, LAB_CAPTURES, dump, events_of, queue_log_of, statuses
+from tests.unit.translator_helpers import without_callers_channel
 
 ALICE, BOB = "Local/1001@agents/n", "Local/1002@agents/n"
 
@@ -172,3 +174,25 @@ def test_a_restart_of_serve_mid_call_loses_and_duplicates_nothing(db, config, re
     assert all(c[2] != "open" for c in after_restart["calls"])
     record("two-queues")  # the whole stream again, in one go: nothing changes
     assert dump(db) == after_restart
+
+
+@pytest.mark.parametrize("late", [False, True], ids=["in its place", "after the call was written"])
+def test_an_agent_complete_without_the_callers_channel_completes_the_answered_entry(db, config, late):
+    """Asterisk 22 leaves the caller's channel block out of AgentComplete when that channel is
+    gone (seen in the lab). The member and the queue still name the answered entry: in memory,
+    or in the database when the call had ended and been written before the event came."""
+    messages = list(read_capture(FIXTURES / "lab-answered.jsonl"))
+    at = next(i for i, m in enumerate(messages) if m.get("Event") == "AgentComplete")
+    complete = without_callers_channel(messages.pop(at))
+    recorder = Recorder(db, config)
+    if late:
+        recorder.apply(list(replay(messages)))
+        assert _entries(db)[("aiivr-lab-1795673118.1", "support")].talk_seconds is None  # the call is over
+        recorder.apply(list(replay([complete])))
+    else:
+        recorder.apply(list(replay(messages[:at] + [complete] + messages[at:])))
+    recorder.close()
+    (key, expected), = queue_log_of("answered").items()
+    entry = _entries(db)[key]
+    assert (entry.outcome, entry.talk_seconds, entry.completed_by) == ("answered", expected.talk_seconds, "agent")
+    assert _calls(db)[entry.linkedid].talk_seconds == expected.talk_seconds

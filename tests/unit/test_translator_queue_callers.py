@@ -39,7 +39,9 @@ from tests.unit.translator_helpers import (
     raw,
     stamp,
     strict,
+    without_callers_channel,
 )
+from pbx_bridge.translator.queue_callers import NO_CALLER_CHANNEL
 from tests.unit.translator_helpers import messages, scenario  # noqa: F401 - shared fixtures
 
 
@@ -144,6 +146,21 @@ def test_agent_complete_by_transfer(messages: list[dict[str, object]]) -> None:
     complete = first(messages, "AgentComplete") | {"Reason": "transfer"}
     (event,) = strict().translate(complete)
     assert isinstance(event, AgentCompleted) and event.reason is CompletedBy.TRANSFER and event.talk_seconds == 2
+
+
+def test_agent_complete_without_the_callers_channel_is_kept_for_the_recorder_to_match(
+        messages: list[dict[str, object]]) -> None:
+    complete = without_callers_channel(first(messages, "AgentComplete"))
+    assert "Uniqueid" not in complete and "Linkedid" not in complete
+    event, issue = strict().translate(complete)
+    assert isinstance(event, AgentCompleted)
+    assert (event.uniqueid, event.linkedid, event.channel) == ("", complete["DestLinkedid"], "")
+    assert (event.queue, event.interface, event.talk_seconds) == (
+        complete["Queue"], complete["Interface"], int(complete["TalkTime"]))
+    assert (issue.reason, issue.dropped) == (NO_CALLER_CHANNEL, False)
+    del complete["Queue"]  # without the queue nothing says which entry ended
+    (dropped,) = strict().translate(complete)
+    assert dropped.dropped is True
 
 
 # --------------------------------------------------------------------------------------------

@@ -84,3 +84,10 @@ def number(message: dict[str, object], header: str) -> int:
 
 def of_types(events: list, *types: type) -> list:
     return [e for e in events if isinstance(e, types)]
+
+
+def without_callers_channel(message: dict[str, object]) -> dict[str, object]:
+    """An agent event as Asterisk 22 sends it once the caller's channel is gone: the Dest
+    (agent) block, the queue and the member, no caller block (Channel, Uniqueid, Linkedid...)."""
+    caller_keys = {key[len("Dest"):] for key in message if key.startswith("Dest")}
+    return {key: value for key, value in message.items() if key not in caller_keys}
