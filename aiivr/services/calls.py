@@ -25,7 +25,7 @@ from aiivr.models.users import User
 from aiivr.numbers import normalise_number
 from aiivr.permissions import allowed
 from aiivr.principal import Ctx
-from aiivr.services.call_list import TYPES, CallSummary, list_calls, summary
+from aiivr.services.call_list import SUMMARY_COLUMNS, TYPES, WITH_USER, CallSummary, list_calls, summary
 from aiivr.services.queries import QuerySummary, queries_for_call
 from aiivr.timerange import iso
 
@@ -114,6 +114,10 @@ def resolve_call(ctx: Ctx, call_id: int, *, now: dt.datetime | None = None) -> t
     return show_call(ctx, call_id, now=now), changed
 
 
+# The list's own line for the call, so both read it one way.
+_SUMMARY_BY_ID = sa.select(*SUMMARY_COLUMNS).select_from(WITH_USER).where(C.c.id == sa.bindparam("id"))
+
+
 def _load(session: Session, call_id: int):
     row = session.execute(sa.select(C).where(C.c.id == call_id)).first()
     if row is None:
@@ -163,7 +167,7 @@ def _detail(session: Session, ctx: Ctx, row, queries: list[QuerySummary]) -> Cal
                              agent=agent_of(e.user_id, e.interface), detail=json.loads(e.detail or "{}"))
                 for e in events]
     return CallDetail(
-        **dataclasses.asdict(summary(row, ctx, names.get(row.agent_user_id))),
+        **dataclasses.asdict(summary(session.execute(_SUMMARY_BY_ID, {"id": row.id}).one(), tz)),
         answered_at=iso(row.answered_at, tz), ended_at=iso(row.ended_at, tz), queues=queues,
         agents=list(dict.fromkeys(agents)), hold_seconds=row.hold_seconds,
         wrapup_seconds=_wrapup_seconds(session, row.id), end_cause=row.end_cause,
