@@ -20,7 +20,7 @@ from aiivr.db import utcnow
 from aiivr.errors import BadInput, NotFound, PermissionDenied
 from aiivr.kpi_raw import WRAPUP_LOOKBACK_HOURS
 from aiivr.models.agents import AgentStatus
-from aiivr.models.calls import Call, CallEvent, QueueEntry
+from aiivr.models.calls import AgentCall, Call, CallEvent, QueueEntry
 from aiivr.models.users import User
 from aiivr.numbers import normalise_number
 from aiivr.permissions import allowed
@@ -32,7 +32,7 @@ from aiivr.timerange import iso
 __all__ = ["TYPES", "CallDetail", "CallSummary", "QueueLeg", "TimelineItem", "list_calls",
            "resolve_call", "show_call"]
 
-C, V, E = Call.__table__, CallEvent.__table__, QueueEntry.__table__
+C, V, E, A = Call.__table__, CallEvent.__table__, QueueEntry.__table__, AgentCall.__table__
 
 @dataclass(frozen=True)
 class QueueLeg:
@@ -126,23 +126,21 @@ def _load(session: Session, call_id: int):
 
 
 def _involvement(session: Session, ctx: Ctx, row, *, missed_counts: bool = True) -> bool | None:
-    """None when the actor sees every call; else whether it took, missed or made this one."""
+    """None when the actor sees every call; else whether it took, missed or made this one,
+    by the call log's own rule (agent_calls and the extension): what `call list` shows an
+    agent is exactly what it may open."""
     if allowed(ctx.actor.role, "call.view_all"):
         return None
     me = session.get(User, ctx.actor.user_id) if ctx.actor.user_id else None
     if me is None:
         return False
-    if row.agent_user_id == me.id:
-        return True
     extension = normalise_number(me.extension or "")
     if extension and row.direction == "outbound" and row.caller_num_norm == extension:
         return True
-    took_a_leg = sa.select(E.c.id).where(E.c.call_id == row.id, E.c.agent_user_id == me.id)
-    if session.execute(took_a_leg.limit(1)).first() is not None:
-        return True
-    kinds = ("connected", "ring_no_answer") if missed_counts else ("connected",)
-    return session.execute(sa.select(V.c.id).where(V.c.call_id == row.id, V.c.user_id == me.id,
-                                                    V.c.kind.in_(kinds)).limit(1)).first() is not None
+    mine = sa.select(A.c.call_id).where(A.c.user_id == me.id, A.c.call_id == row.id)
+    if not missed_counts:
+        mine = mine.where(A.c.took.is_(True))
+    return session.execute(mine.limit(1)).first() is not None
 
 
 def _detail(session: Session, ctx: Ctx, row, queries: list[QuerySummary]) -> CallDetail:

@@ -53,6 +53,20 @@ def test_an_agent_pages_through_its_own_calls(log):
     assert seen == [log.ids[n] for n in ALICE_SEES]
 
 
+@pytest.mark.parametrize("who", ["agent", "agent2"])
+def test_an_agent_may_open_exactly_the_calls_its_log_lists(log, who):
+    ctx = log.ctx(getattr(log, who))
+    in_its_log = {item.id for item in list_calls(ctx, limit=1000).items}
+    openable = set()
+    for call_id in log.ids.values():
+        try:
+            show_call(ctx, call_id)
+        except PermissionDenied:
+            continue
+        openable.add(call_id)
+    assert in_its_log and openable == in_its_log
+
+
 def test_detail_of_a_transferred_call(log):
     rows = Rows(log.db)
     rows.status(ALICE_IF, "on_call", "2026-03-10 12:00:03", "2026-03-10 12:00:43", user=log.agent,
