@@ -127,6 +127,17 @@ class Database:
             yield session
 
     @contextmanager
+    def read_connection(self) -> Iterator[sa.Connection]:
+        """A read-only transaction on a plain connection, for hot paths that read rows and
+        need no ORM objects (a call-list page): about half the fixed cost of read()."""
+        try:
+            with self.engine.connect() as connection:
+                yield connection
+                connection.commit()
+        except exc.OperationalError as error:
+            raise self.unavailable(error) from error
+
+    @contextmanager
     def _session(self, bind) -> Iterator[Session]:
         session = Session(bind=bind, expire_on_commit=False)
         try:
