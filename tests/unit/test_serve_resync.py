@@ -84,6 +84,16 @@ def resync_during_a_call(db, config, transport: Asterisk) -> BridgeService:
     return service
 
 
+async def resync(service: BridgeService, db) -> tuple[list[Call], list[QueueEntry]]:
+    """serve's login resync, run to the end and stopped: what the recorder wrote."""
+    try:
+        await service._on_connected()
+        assert service.writer.flush(10)
+    finally:
+        await service.stop()
+    return recorded(db)
+
+
 def recorded(db) -> tuple[list[Call], list[QueueEntry]]:
     with db.read() as session:
         return list(session.exec(select(Call))), list(session.exec(select(QueueEntry)))
@@ -92,12 +102,7 @@ def recorded(db) -> tuple[list[Call], list[QueueEntry]]:
 async def test_a_call_live_at_the_resync_stays_one_call_with_one_entry(db, config):
     transport = Asterisk()
     service = resync_during_a_call(db, config, transport)
-    try:
-        await service._on_connected()
-        assert service.writer.flush(10)
-    finally:
-        await service.stop()
-    calls, entries = recorded(db)
+    calls, entries = await resync(service, db)
     # Without the PBX's SystemName the lists would make ("", linkedid) a second call (and a
     # second entry), and end the real one as "ended while away" although it is still live.
     assert [(c.system, c.linkedid, c.ended_at) for c in calls] == [(SYSTEM, LINKEDID, None)]
@@ -109,12 +114,7 @@ async def test_a_call_live_at_the_resync_stays_one_call_with_one_entry(db, confi
 async def test_without_core_settings_the_system_name_last_heard_is_used(db, config):
     transport = Asterisk(core_settings={"Response": "Error", "Message": "Permission denied"})
     service = resync_during_a_call(db, config, transport)
-    try:
-        await service._on_connected()
-        assert service.writer.flush(10)
-    finally:
-        await service.stop()
-    calls, entries = recorded(db)
+    calls, entries = await resync(service, db)
     assert [(c.system, c.ended_at) for c in calls] == [(SYSTEM, None)]
     assert [e.system for e in entries] == [SYSTEM]
 
@@ -139,12 +139,7 @@ async def test_events_read_just_after_a_resync_list_are_applied_after_it(db, con
                              **channel_block(joined_caller, "Local/sales@caller-00000001;2", joined))],
         "CoreShowChannels": [live("Newchannel", now, **channel_block(later, "Local/1001@phones-00000002;1", later))],
     }
-    try:
-        await service._on_connected()
-        assert service.writer.flush(10)
-    finally:
-        await service.stop()
-    calls, entries = recorded(db)
+    calls, entries = await resync(service, db)
     assert sorted((c.linkedid, c.ended_at, c.end_cause) for c in calls) == [
         (LINKEDID, None, ""), (joined, None, ""), (later, None, "")]
     assert sorted((e.uniqueid, e.queue, e.outcome, e.ended_at) for e in entries) == [
