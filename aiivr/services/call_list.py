@@ -208,8 +208,15 @@ def _next_prefix(prefix: str) -> str:
 
 def _page(request: _Request):
     """Every call (a supervisor without --agent): one walk down the best index."""
-    return (sa.select(*SUMMARY_COLUMNS).select_from(WITH_USER).where(*request.filters())
-            .order_by(C.c.started_at.desc(), C.c.id.desc()).limit(P("need")))
+    if not request.shape[3]:
+        return (sa.select(*SUMMARY_COLUMNS).select_from(WITH_USER).where(*request.filters())
+                .order_by(C.c.started_at.desc(), C.c.id.desc()).limit(P("need")))
+    # --caller is a range on a caller index, then sorted by time. Sort only the keys, which
+    # the index holds, then read the page's calls: sorting whole rows read every match's
+    # row first (a 3-digit prefix matches ~20,000 calls of 5 M: 140 ms instead of a few).
+    keys = (sa.select(C.c.started_at.label("key_at"), C.c.id.label("key_id")).where(*request.filters())
+            .order_by(C.c.started_at.desc(), C.c.id.desc()).limit(P("need")).subquery("keys"))
+    return _rows_of(keys)
 
 
 def _agent_page(request: _Request):
@@ -235,6 +242,11 @@ def _agent_page(request: _Request):
     merged = sa.union(*[sa.select(q.c.started_at, q.c.id) for q in (part.subquery() for part in parts)]).subquery()
     keys = (sa.select(merged.c.started_at.label("key_at"), merged.c.id.label("key_id"))
             .order_by(merged.c.started_at.desc(), merged.c.id.desc()).limit(P("need")).subquery("keys"))
+    return _rows_of(keys)
+
+
+def _rows_of(keys):
+    """The summary rows of the calls a keys subquery (key_at, key_id) names, in its order."""
     return (sa.select(*SUMMARY_COLUMNS).select_from(keys.join(C, C.c.id == keys.c.key_id)
                                                      .outerjoin(USERS, USERS.c.id == C.c.agent_user_id))
             .order_by(keys.c.key_at.desc(), keys.c.key_id.desc()))
