@@ -208,7 +208,7 @@ def _next_prefix(prefix: str) -> str:
 
 def _page(request: _Request):
     """Every call (a supervisor without --agent): one walk down the best index."""
-    if not request.shape[3]:
+    if not request.shape[3]:  # no --caller
         return (sa.select(*SUMMARY_COLUMNS).select_from(WITH_USER).where(*request.filters())
                 .order_by(C.c.started_at.desc(), C.c.id.desc()).limit(P("need")))
     # --caller is a range on a caller index, then sorted by time. Sort only the keys, which
