@@ -22,6 +22,10 @@ depends_on = None
 def upgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
         op.execute('CREATE INDEX ix_calls_caller_name ON calls ((lower(caller_name) COLLATE "C"), started_at)')
+        # An expression's statistics exist only once ANALYZE has run, and autovacuum may not
+        # run it for a long time on a table that only grows: without them the planner walked
+        # the time index instead (7.5 s at 5,000,000 calls; 7.6 ms after ANALYZE, ~1 s).
+        op.execute('ANALYZE calls')
     else:
         op.execute('CREATE INDEX ix_calls_caller_name ON calls (lower(caller_name), started_at)')
 
