@@ -123,6 +123,14 @@ class _Request:
     @classmethod
     def make(cls, connection: sa.Connection, who, *, start, end, call_type, queue, caller, min_duration,
              cursor, need: int) -> "_Request":
+        if cursor is not None and end is not None:
+            # One upper bound, the tighter: SQLite bounds its index walk by one of them and
+            # filters on the other, which read a whole --from/--to range for an empty page.
+            # A cursor at or past --to excludes nothing (every row is before it).
+            if cursor[0] < end:
+                end = None
+            else:
+                cursor = None
         caller_kind, caller_params = _caller(caller)
         extension = normalise_number(who.extension or "") if who is not None else ""
         params = {"start": start, "end": end, "kind": call_type, "queue": queue, "min_ms": int((min_duration or 0) * 1000),

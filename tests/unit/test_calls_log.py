@@ -194,6 +194,19 @@ def test_same_second_calls_are_paged_by_id(log):
     assert [c.id for c in first.items + second.items] == sorted(twins, reverse=True) and second.next is None
 
 
+def test_a_cursor_past_inside_or_before_a_range_pages_that_range(log):
+    """A cursor taken from another listing: only the tighter of it and --to bounds the page."""
+    ctx = log.ctx(log.supervisor)
+    day = dict(start=at("2026-03-10 09:30"), end=at("2026-03-11 00:00"))
+    past_the_end = list_calls(ctx, limit=1).next  # at 'open', the next day
+    assert names_of(log, list_calls(ctx, limit=100, after=past_the_end, **day)) == ["late", "int", "out", "tr", "to", "ab"]
+    inside = list_calls(ctx, limit=3, **day).next  # at 'out'
+    assert names_of(log, list_calls(ctx, limit=100, after=inside, **day)) == ["tr", "to", "ab"]
+    before_the_start = list_calls(ctx, limit=9).next  # at 'b1', 09:00
+    page = list_calls(ctx, limit=100, after=before_the_start, **day)
+    assert page.items == [] and page.next is None
+
+
 def test_bad_input(log):
     ctx = log.ctx(log.supervisor)
     with pytest.raises(BadInput, match="--type"):
