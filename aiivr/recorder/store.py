@@ -373,11 +373,11 @@ class Store:
             groups.setdefault(row.present_columns(), []).append(row)
         bulk, conn = self._bulk, self.session.connection()
         # The keys come back as the driver gives them: compare them converted alike.
-        key_converters = bulk.converters(table, key_columns)
-        converted_keys = {bulk.convert(key, key_converters): row for key, row in by_key.items()}
+        convert_key = bulk.converter(table, key_columns)
+        converted_keys = {convert_key(key): row for key, row in by_key.items()}
         for columns, group in groups.items():
-            converters = bulk.converters(table, columns)
-            values = [bulk.convert(row.column_values(columns), converters) for row in group]
+            convert = bulk.converter(table, columns)
+            values = [convert(row.column_values(columns)) for row in group]
             for returned in bulk.insert_returning(conn, table, columns, values, ("id", *key_columns)):
                 row = converted_keys[returned[1:]]
                 row.__dict__["id"] = returned[0]
@@ -394,11 +394,11 @@ class Store:
         bulk = self._bulk
         conn = self.session.connection() if groups else None
         for (table, cols), rows in groups.items():
-            converters = bulk.converters(table, cols)
+            convert = bulk.converter(table, cols)
             params = []
             for row in rows:
                 if row._dirty:  # a row in two of the sets above is written once
-                    params.append(bulk.convert(row.column_values(cols), converters) + (row.id,))
+                    params.append(convert(row.column_values(cols)) + (row.id,))
                     row._dirty.clear()
             bulk.executemany(conn, bulk.update_by_id(table, cols), params)
         self._touched.clear()
@@ -427,8 +427,8 @@ class Store:
             self.callers_to_check.clear()
         if self._timeline:
             bulk, table = self._bulk, CallEvent.__table__
-            converters = bulk.converters(table, TIMELINE_COLUMNS)
-            rows = [bulk.convert((call.id, *values), converters) for call, values in self._timeline]
+            convert = bulk.converter(table, TIMELINE_COLUMNS)
+            rows = [convert((call.id, *values)) for call, values in self._timeline]
             bulk.executemany(session.connection(), bulk.insert_ignoring(table, TIMELINE_COLUMNS, "dedupe_key"), rows)
             self._timeline.clear()
         if self.topics:
