@@ -429,7 +429,7 @@ class Store:
             bulk, table = self._bulk, CallEvent.__table__
             convert = bulk.converter(table, TIMELINE_COLUMNS)
             rows = [convert((call.id, *values)) for call, values in self._timeline]
-            bulk.executemany(session.connection(), bulk.insert_ignoring(table, TIMELINE_COLUMNS, "dedupe_key"), rows)
+            bulk.insert_ignoring_many(session.connection(), table, TIMELINE_COLUMNS, rows, "dedupe_key")
             self._timeline.clear()
         if self.topics:
             changes.bump(session, *sorted(self.topics))

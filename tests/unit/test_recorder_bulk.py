@@ -46,3 +46,28 @@ def test_a_naive_time_is_still_refused():
         pass
     else:
         raise AssertionError("a naive datetime reached the driver")
+
+
+def test_timeline_rows_go_in_once_each_even_repeated_within_one_statement(db):
+    # One multi-row INSERT ... ON CONFLICT DO NOTHING per chunk: a row repeated inside the
+    # statement, or already in the table, is skipped, on SQLite and PostgreSQL alike.
+    from aiivr.models.calls import CallEvent
+    from aiivr.recorder.rows import CallRow
+    from aiivr.recorder.store import TIMELINE_COLUMNS
+
+    at = dt.datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
+    table, calls = CallEvent.__table__, Call.__table__
+    bulk = Bulk(db.engine.dialect)
+    bulk.max_params = len(TIMELINE_COLUMNS) * 2  # two rows per statement: the chunks are exercised too
+    with db.write() as session:
+        conn = session.connection()
+        call = CallRow(system="s", linkedid="1.0", started_at=at, local_date=at.date(), local_hour=15)
+        columns = call.present_columns()
+        convert = bulk.converter(calls, columns)
+        [(call_id,)] = bulk.insert_returning(conn, calls, columns, [convert(call.column_values(columns))], ("id",))
+        convert = bulk.converter(table, TIMELINE_COLUMNS)
+        row = lambda key: convert((call_id, at, "joined", None, None, None, "{}", key))  # noqa: E731
+        bulk.insert_ignoring_many(conn, table, TIMELINE_COLUMNS, [row("a"), row("a"), row("b")], "dedupe_key")
+        bulk.insert_ignoring_many(conn, table, TIMELINE_COLUMNS, [row("b"), row("c"), row("a")], "dedupe_key")
+        keys = sorted(k for (k,) in conn.execute(sa.select(table.c.dedupe_key)))
+    assert keys == ["a", "b", "c"]
