@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import gc
 import logging
 import time
 
@@ -26,6 +25,7 @@ from aiivr.wal_checkpointer import WalCheckpointer
 from pbx_bridge.components import default_components
 from pbx_bridge.direction import DEFAULT_INBOUND_CONTEXTS, DirectionRules
 from pbx_bridge.translator import Translator, wants_frame
+from pbx_bridge.serve_gc import ServeGc
 from pbx_bridge.transport import AmiTransport, TransportError
 from pbx_bridge.writer import BatchWriter
 
@@ -74,15 +74,13 @@ class BridgeService:
         self._put = self.writer.put
         self.components = default_components(self) if components is None else components
         self._restarts_seen = 0
+        self._gc = ServeGc()
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        # What exists now (modules, the ORM's metadata, the recorder's working set) lives as
-        # long as serve: out of the collector's way. Each full collection scanned all of it
-        # with the GIL held, 100-300 ms during which no event was read or committed.
-        gc.collect()
-        gc.freeze()
+        # Collections hold the GIL: no event is read or committed meanwhile (see serve_gc).
+        self._gc.enter()
         if self.checkpointer is not None:
             self.checkpointer.start()
         self.writer.start()
@@ -104,7 +102,7 @@ class BridgeService:
         self.recorder.close()
         if self.checkpointer is not None:
             await asyncio.to_thread(self.checkpointer.stop)
-        gc.unfreeze()  # a process that goes on (tests, the demo) gets its collector back
+        self._gc.exit()
 
     def _start_jobs(self) -> None:
         # APScheduler 3's AsyncIOScheduler must start inside the running loop.

@@ -29,3 +29,35 @@ def test_flush_waits_for_a_message_the_writer_has_taken_but_not_yet_committed():
         writer.stop()
     assert seen == [False]
     assert writer.committed == writer.received == 1
+
+
+def test_a_batch_starts_at_most_one_interval_after_the_previous_one_started(monkeypatch):
+    # The interval runs from one batch's start to the next's: a batch that took 30 ms of a
+    # 50 ms interval leaves 20 ms of waiting, one that took longer than the interval none.
+    import pbx_bridge.writer as writer_module
+
+    clock = [100.0]
+    monkeypatch.setattr(writer_module.time, "monotonic", lambda: clock[0])
+    apply_seconds = iter([0.03, 0.08, 0.0])
+    writer = BatchWriter(lambda batch: clock.__setitem__(0, clock[0] + next(apply_seconds)), interval=0.05)
+    waits: list[float] = []
+
+    class Wake:
+        def wait(self, timeout):
+            waits.append(round(timeout, 6))
+            if len(waits) == 4:
+                writer._stop.set()
+            else:
+                writer.put(["an event"])  # something to write when the wait ends
+            return False
+
+        def clear(self):
+            pass
+
+        def set(self):
+            pass
+
+    writer._wake = Wake()
+    writer._run()  # in this thread: returns once stopped and drained
+    assert waits == [0.05, 0.02, 0.0, 0.05]
+    assert writer.batches == 3

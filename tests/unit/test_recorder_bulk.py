@@ -1,0 +1,73 @@
+"""The recorder's bulk writes hand the driver exactly what SQLAlchemy itself would."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from aiivr.models.agents import AgentStatus
+from aiivr.models.calls import Call
+from aiivr.recorder.bulk import Bulk
+
+UTC = dt.timezone.utc
+TIMES = [
+    dt.datetime(2026, 11, 26, 15, 30, 0, tzinfo=UTC),  # no microseconds: still six digits
+    dt.datetime(2026, 11, 26, 15, 30, 0, 123456, tzinfo=UTC),
+    dt.datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+    dt.datetime(2026, 11, 26, 17, 30, 0, 5, tzinfo=dt.timezone(dt.timedelta(hours=2))),  # another zone
+]
+
+
+def sqlalchemys(table: sa.Table, column: str, dialect, value):
+    processor = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+    return value if processor is None or value is None else processor(value)
+
+
+def test_converted_rows_match_sqlalchemys_own_processors_on_both_dialects():
+    table = Call.__table__
+    columns = ("started_at", "local_date", "linkedid", "ended_at")
+    for dialect in (sqlite.dialect(), postgresql.dialect()):
+        convert = Bulk(dialect).converter(table, columns)
+        for at in TIMES:
+            row = (at, at.date(), "1795673118.0", None)
+            want = tuple(sqlalchemys(table, c, dialect, v) for c, v in zip(columns, row))
+            assert convert(row) == want
+    text = Bulk(sqlite.dialect()).converter(table, ("started_at", "local_date"))((TIMES[0], TIMES[0].date()))
+    assert text == ("2026-11-26 15:30:00.000000", "2026-11-26")
+
+
+def test_a_naive_time_is_still_refused():
+    convert = Bulk(sqlite.dialect()).converter(AgentStatus.__table__, ("started_at",))
+    try:
+        convert((dt.datetime(2026, 11, 26, 15, 30),))
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("a naive datetime reached the driver")
+
+
+def test_timeline_rows_go_in_once_each_even_repeated_within_one_statement(db):
+    # One multi-row INSERT ... ON CONFLICT DO NOTHING per chunk: a row repeated inside the
+    # statement, or already in the table, is skipped, on SQLite and PostgreSQL alike.
+    from aiivr.models.calls import CallEvent
+    from aiivr.recorder.rows import CallRow
+    from aiivr.recorder.store import TIMELINE_COLUMNS
+
+    at = dt.datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
+    table, calls = CallEvent.__table__, Call.__table__
+    bulk = Bulk(db.engine.dialect)
+    bulk.max_params = len(TIMELINE_COLUMNS) * 2  # two rows per statement: the chunks are exercised too
+    with db.write() as session:
+        conn = session.connection()
+        call = CallRow(system="s", linkedid="1.0", started_at=at, local_date=at.date(), local_hour=15)
+        columns = call.present_columns()
+        convert = bulk.converter(calls, columns)
+        [(call_id,)] = bulk.insert_returning(conn, calls, columns, [convert(call.column_values(columns))], ("id",))
+        convert = bulk.converter(table, TIMELINE_COLUMNS)
+        row = lambda key: convert((call_id, at, "joined", None, None, None, "{}", key))  # noqa: E731
+        bulk.insert_ignoring_many(conn, table, TIMELINE_COLUMNS, [row("a"), row("a"), row("b")], "dedupe_key")
+        bulk.insert_ignoring_many(conn, table, TIMELINE_COLUMNS, [row("b"), row("c"), row("a")], "dedupe_key")
+        keys = sorted(k for (k,) in conn.execute(sa.select(table.c.dedupe_key)))
+    assert keys == ["a", "b", "c"]

@@ -1,0 +1,48 @@
+"""The recorder's per-batch bookkeeping, written without the ORM: when each PBX was last
+heard from (only forward), and the change counters (once per transaction)."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from aiivr import changes
+from aiivr.models.pbx import PbxState
+from aiivr.recorder.store import Store
+
+T0 = 1_795_673_118.0
+
+
+def last_heard(db) -> dict[str, object]:
+    with db.read() as session:
+        return {s.system: s.last_event_at.timestamp() for s in session.exec(select(PbxState))}
+
+
+def test_last_heard_only_moves_forward_and_a_new_system_gets_its_row(db, config):
+    store = Store(db, config.tz)
+    try:
+        store.heard_from("pbx-a", T0 + 10)
+        store.commit()
+        store.heard_from("pbx-a", T0 + 5)  # an older event replayed
+        store.heard_from("pbx-b", T0 + 7)
+        store.commit()
+        assert last_heard(db) == {"pbx-a": T0 + 10, "pbx-b": T0 + 7}
+        store.heard_from("pbx-a", T0 + 11)
+        store.commit()
+        assert last_heard(db)["pbx-a"] == T0 + 11
+    finally:
+        store.close()
+
+
+def test_bump_now_moves_each_topic_once_with_those_pending_on_the_session(db):
+    with db.write() as session:
+        changes.seed(session)  # the counters' rows, as `aiivr init` makes them
+    with db.read() as session:
+        before = changes.versions(session)
+    with db.write() as session:
+        changes.bump(session, "queries", "calls")
+        changes.bump_now(session, "calls", "agents")
+    with db.read() as session:
+        after = changes.versions(session)
+    moved = {topic for topic in after if after[topic] != before.get(topic)}
+    assert moved == {"queries", "calls", "agents"}
+    assert all(after[t] == before[t] + 1 for t in moved)
