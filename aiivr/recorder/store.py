@@ -485,6 +485,7 @@ class Store:
     def rollback(self) -> None:
         self.session.rollback()
         self._heard.clear()
+        self._pbx_rows.clear()  # a pbx_state row inserted in this transaction is gone with it
         self.callers_to_check.clear()
 
     def close(self) -> None:

@@ -33,6 +33,19 @@ def test_last_heard_only_moves_forward_and_a_new_system_gets_its_row(db, config)
         store.close()
 
 
+def test_a_new_systems_row_rolled_back_is_inserted_again(db, config):
+    store = Store(db, config.tz)
+    try:
+        store.heard_from("pbx-a", T0)
+        store._write_heard()  # the row inserted, then the batch fails before its commit
+        store.rollback()
+        store.heard_from("pbx-a", T0 + 1)
+        store.commit()
+        assert last_heard(db) == {"pbx-a": T0 + 1}
+    finally:
+        store.close()
+
+
 def test_bump_now_moves_each_topic_once_with_those_pending_on_the_session(db):
     with db.write() as session:
         changes.seed(session)  # the counters' rows, as `aiivr init` makes them
