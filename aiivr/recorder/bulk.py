@@ -83,21 +83,8 @@ class Bulk:
                          rows: list[tuple], returning: Sequence[str]) -> list[tuple]:
         """One multi-row INSERT ... RETURNING per chunk; `rows` already converted. The rows come
         back in no promised order (SQLite says so): match them by what `returning` names."""
-        per_row = len(columns)
-        chunk = max(1, self.max_params // max(1, per_row))
         out: list[tuple] = []
-        for start in range(0, len(rows), chunk):
-            part = rows[start:start + chunk]
-            key = ("insert", table.name, tuple(columns), tuple(returning), len(part))
-            sql = self._sql.get(key)
-            if sql is None:
-                one = "(" + ", ".join([self.mark] * per_row) + ")"
-                sql = (f"INSERT INTO {self.quote(table.name)} ({self._names(columns)}) VALUES "
-                       + ", ".join([one] * len(part)) + f" RETURNING {self._names(returning)}")
-                if len(self._sql) > 256:  # odd batch sizes: keep the cache small
-                    self._sql.clear()
-                self._sql[key] = sql
-            params = tuple(value for row in part for value in row)
+        for sql, params in self._multi_row(table, columns, rows, f"RETURNING {self._names(returning)}"):
             out.extend(tuple(r) for r in conn.exec_driver_sql(sql, params))
         return out
 
@@ -106,20 +93,26 @@ class Bulk:
         """Multi-row INSERT ... ON CONFLICT (conflict) DO NOTHING, `rows` already converted. One
         statement per chunk, not one driver call per row: an executemany gives the GIL away and
         takes it back at every row (the AMI read loop takes it meanwhile), and costs more CPU."""
+        for sql, params in self._multi_row(table, columns, rows, f"ON CONFLICT ({self.quote(conflict)}) DO NOTHING"):
+            conn.exec_driver_sql(sql, params)
+
+    def _multi_row(self, table: sa.Table, columns: Sequence[str], rows: list[tuple], tail: str):
+        """(sql, params) per chunk of INSERT INTO table (columns) VALUES (...), (...) `tail`,
+        as many rows per statement as the driver's parameter limit allows."""
         per_row = len(columns)
         chunk = max(1, self.max_params // max(1, per_row))
         for start in range(0, len(rows), chunk):
             part = rows[start:start + chunk]
-            key = ("ignore-many", table.name, tuple(columns), conflict, len(part))
+            key = ("insert", table.name, tuple(columns), tail, len(part))
             sql = self._sql.get(key)
             if sql is None:
                 one = "(" + ", ".join([self.mark] * per_row) + ")"
                 sql = (f"INSERT INTO {self.quote(table.name)} ({self._names(columns)}) VALUES "
-                       + ", ".join([one] * len(part)) + f" ON CONFLICT ({self.quote(conflict)}) DO NOTHING")
+                       + ", ".join([one] * len(part)) + " " + tail)
                 if len(self._sql) > 256:  # odd batch sizes: keep the cache small
                     self._sql.clear()
                 self._sql[key] = sql
-            conn.exec_driver_sql(sql, tuple(value for row in part for value in row))
+            yield sql, tuple(value for row in part for value in row)
 
     def executemany(self, conn: Connection, sql: str, rows: list[tuple]) -> None:
         if rows:
