@@ -156,10 +156,11 @@ class QueueHandlers:
     def _on_agent_completed(self, e: ev.AgentCompleted) -> None:
         if not e.uniqueid:  # the caller's channel was gone (see the translator): find its entry
             entry = self.store.answered_entry(e.system, e.queue, e.interface, e.linkedid, e.ts)
-            if entry is None:
+            linkedid = (entry.linkedid or e.linkedid) if entry is not None else ""
+            if not linkedid:  # never a call keyed "": that would be a call of its own
                 log.info("AgentComplete of %s in %s matches no answered call: ignored", e.interface, e.queue)
                 return
-            e = dataclasses.replace(e, uniqueid=entry.uniqueid, linkedid=entry.linkedid)
+            e = dataclasses.replace(e, uniqueid=entry.uniqueid, linkedid=linkedid)
         call = self._agent_event_call(e)
         entry = self.store.entry(e.system, e.uniqueid, e.queue)
         talk = float(e.talk_seconds) if e.talk_seconds is not None else None
