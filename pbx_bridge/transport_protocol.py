@@ -143,7 +143,9 @@ class AmiProtocol(AMIProtocol):
         action = self.responses.get(action_id)
         if action is None:
             return action_id in self._forgotten
-        on_reply = getattr(action, "on_reply", None)
+        # vars(), not getattr: panoramisk's actions answer '' for any attribute they lack
+        # (its own Login, Ping...), and '' would be called.
+        on_reply = vars(action).get("on_reply")
         if on_reply is not None:
             try:
                 on_reply(message)

@@ -99,6 +99,14 @@ async def test_on_reply_gets_each_reply_message_in_its_place_among_the_events(as
                                                                      "CoreShowChannelsComplete"]
 
 
+async def test_replies_to_panoramisks_own_actions_go_through_no_hook(asterisk, make_transport, caplog):
+    """Login is panoramisk's own Action, which answers '' for any attribute it lacks."""
+    caplog.set_level("ERROR", logger="pbx_bridge.transport")
+    transport = await make_transport(on_event=lambda e: None)
+    assert (await transport.send({"Action": "Ping"}))["Response"] == "Success"
+    assert [r.getMessage() for r in caplog.records if r.name == "pbx_bridge.transport"] == []
+
+
 async def test_an_async_originate_resolves_to_response_and_originate_response(asterisk, make_transport):
     def originate(client: Client, action: dict) -> None:
         client.reply(action, Message="Originate successfully queued")
