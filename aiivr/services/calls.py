@@ -32,7 +32,7 @@ from aiivr.timerange import iso
 __all__ = ["TYPES", "CallDetail", "CallSummary", "QueueLeg", "TimelineItem", "list_calls",
            "resolve_call", "show_call"]
 
-C, V, E, A = Call.__table__, CallEvent.__table__, QueueEntry.__table__, AgentCall.__table__
+C, A = Call.__table__, AgentCall.__table__
 
 @dataclass(frozen=True)
 class QueueLeg:
