@@ -24,7 +24,7 @@ from aiivr.recorder.backfill import Backfill, backfill_window
 from aiivr.wal_checkpointer import WalCheckpointer
 from pbx_bridge.components import default_components
 from pbx_bridge.direction import DEFAULT_INBOUND_CONTEXTS, DirectionRules
-from pbx_bridge.translator import Translator, wants_frame
+from pbx_bridge.translator import Translator
 from pbx_bridge.serve_gc import ServeGc
 from pbx_bridge.transport import AmiTransport, TransportError
 from pbx_bridge.writer import BatchWriter
@@ -64,7 +64,7 @@ class BridgeService:
             config.ami.host, config.ami.port, config.ami.username, config.ami.secret,
             on_event=self._on_message, on_connected=self._on_connected, on_disconnected=self._on_disconnected,
             action_timeout=action_timeout, ping_interval=ping_interval, backoff_max=backoff_max,
-            wants=wants_frame,
+            wants=self.translator.wants,
         )
         self.resyncs = 0
         self.scheduler = None

@@ -117,6 +117,10 @@ def _on_NewCallerid(m: Message, ts: float, system: str) -> Events:
     uniqueid, linkedid = ident(get("Uniqueid")), ident(get("Linkedid"))
     if not uniqueid or not linkedid:
         return dropped(m, ts, system, NO_CHANNEL_IDS)
+    if uniqueid != linkedid:
+        # A call's caller is its first channel's (docs/call-model.md); the later channels' caller
+        # ids (an agent's leg, a Local channel's ;2) are half of all NewCallerids and say nothing.
+        return NO_EVENTS
     return (
         CallerIdChanged(
             ts=ts,

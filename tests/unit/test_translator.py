@@ -103,7 +103,8 @@ def test_every_handled_message_in_the_capture_translates_one_to_one(messages: li
     assert produced == {
         "PbxBooted": ami["FullyBooted"],
         "ChannelCreated": ami["Newchannel"],
-        "CallerIdChanged": ami["NewCallerid"],
+        # Only the first channel's: a call's caller is its first channel's.
+        "CallerIdChanged": sum(1 for m in messages if m.get("Event") == "NewCallerid" and m["Uniqueid"] == m["Linkedid"]),
         "ChannelHungUp": ami["Hangup"],
         "CallerJoinedQueue": ami["QueueCallerJoin"],
         "CallerLeftQueue": ami["QueueCallerLeave"],
@@ -128,7 +129,7 @@ def test_every_handled_message_in_the_capture_translates_one_to_one(messages: li
         "RecordingFileNamed": sum(1 for m in messages if m.get("Variable") == "MIXMONITOR_FILENAME"),
         "OriginateResult": ami["OriginateResponse"],
     }
-    assert len(events) == 476
+    assert len(events) == 397  # the capture's 79 NewCallerids of later channels give none
 
 
 def test_every_recording_start_has_its_file_named_first(messages: list[dict[str, object]]) -> None:

@@ -97,15 +97,12 @@ def test_answered_sales_call_whole_timeline(scenario: list) -> None:
     assert timeline == [
         ("ChannelCreated", "1795670150.10"),  # Local/sales@caller ;1 (the customer's side)
         ("ChannelCreated", "1795670150.11"),  # ;2 runs the [caller] dialplan
-        ("CallerIdChanged", "1795670150.10"),
-        ("CallerIdChanged", "1795670150.11"),
+        ("CallerIdChanged", "1795670150.10"),  # the call's first channel only
         ("RecordingFileNamed", "1795670150.11"),
         ("RecordingStarted", "1795670150.11"),
         ("CallerJoinedQueue", "1795670150.11"),
         ("ChannelCreated", "1795670150.12"),  # Bob's Local/1002@agents ;1
         ("ChannelCreated", "1795670150.13"),
-        ("CallerIdChanged", "1795670150.12"),
-        ("CallerIdChanged", "1795670150.13"),
         ("AgentRinging", "1795670150.11"),
         ("CallerLeftQueue", "1795670150.11"),
         ("AgentConnected", "1795670150.11"),
