@@ -78,7 +78,7 @@ class Snapshots:
             self.store.live.setdefault((e.system, e.linkedid), set()).add(e.uniqueid)
         for entry in self.store.open_entries_of(e.system, e.uniqueid):
             if not entry.linkedid:  # created from the QueueStatus list just before
-                entry.linkedid, entry.call_id, entry.call = call.linkedid, call.id, call
+                self.store.link_entry(entry, call)
 
     # ---------------------------------------------------------------- completion
 

@@ -67,6 +67,16 @@ def to_dt(ts: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts, UTC)
 
 
+def _forget(index: dict, key, row: Row) -> None:
+    """Take `row` out of the list `index[key]`, and the key with its last row."""
+    rows = index.get(key)
+    if rows is not None:
+        if row in rows:
+            rows.remove(row)
+        if not rows:
+            del index[key]
+
+
 class Store:
     def __init__(self, db: Database, tz) -> None:
         self.db = db
@@ -76,6 +86,7 @@ class Store:
         self.live: dict[CallKey, set[str]] = {}
         self.entries: dict[EntryKey, EntryRow] = {}
         self._by_caller: dict[tuple[str, str], list[EntryRow]] = {}  # (system, caller uniqueid)
+        self._by_call: dict[CallKey, list[EntryRow]] = {}  # (system, linkedid): "" until a list links it
         self.agents: dict[str, InterfaceState] = {}
         self.status_rows: dict[str, StatusRow] = {}
         # Agents whose current status row a reply dated on arrival opened: the stale floor
@@ -238,17 +249,28 @@ class Store:
 
     def entries_of_call(self, call: CallRow) -> list[EntryRow]:
         """The call's queue entries in memory (all of them while the call is open)."""
-        system, linkedid = call.system, call.linkedid
-        return [e for e in self.entries.values() if e.linkedid == linkedid and e.system == system]
+        return list(self._by_call.get((call.system, call.linkedid), ()))
+
+    def link_entry(self, entry: EntryRow, call: CallRow) -> None:
+        """An entry known only by its caller's channel (from a QueueStatus list) joins its call."""
+        _forget(self._by_call, (entry.system, entry.linkedid), entry)
+        entry.linkedid, entry.call_id, entry.call = call.linkedid, call.id, call
+        self._by_call.setdefault((entry.system, entry.linkedid), []).append(entry)
 
     def open_entries_of(self, system: str, uniqueid: str) -> list[EntryRow]:
         return [e for e in self._by_caller.get((system, uniqueid), ()) if e.ended_at is None]
 
     def _keep_entry(self, entry: EntryRow) -> EntryRow:
-        """Into the working set, indexed by its key and by its caller's channel."""
+        """Into the working set, indexed by its key, by its caller's channel and by its call."""
         key = (entry.system, entry.uniqueid, entry.queue)
-        if key not in self.entries:
-            self._by_caller.setdefault((entry.system, entry.uniqueid), []).append(entry)
+        held = self.entries.get(key)
+        if held is entry:
+            return entry
+        if held is not None:  # the same entry read again: the indexes hold the new copy
+            _forget(self._by_caller, (held.system, held.uniqueid), held)
+            _forget(self._by_call, (held.system, held.linkedid), held)
+        self._by_caller.setdefault((entry.system, entry.uniqueid), []).append(entry)
+        self._by_call.setdefault((entry.system, entry.linkedid), []).append(entry)
         self.entries[key] = entry
         return entry
 
@@ -466,20 +488,17 @@ class Store:
             changes.bump_now(session, *sorted(self.topics))
             self.topics.clear()
         session.commit()
-        finished = set(self._finished_calls)
         for key in self._finished_calls:
             self.calls.pop(key, None)
             self.live.pop(key, None)
-        # Entries stay loaded until their call ends: a later event (an exit status after
-        # an abandon, a transfer's second queue) may still change them.
-        for key in [k for k, e in self.entries.items() if (e.system, e.linkedid) in finished]:
-            entry = self.entries.pop(key)
-            self.left_queue.pop(key, None)
-            same_caller = self._by_caller.get((entry.system, entry.uniqueid), [])
-            if entry in same_caller:
-                same_caller.remove(entry)
-            if not same_caller:
-                self._by_caller.pop((entry.system, entry.uniqueid), None)
+            # Entries stay loaded until their call ends: a later event (an exit status after
+            # an abandon, a transfer's second queue) may still change them.
+            for entry in self._by_call.pop(key, ()):
+                entry_key = (entry.system, entry.uniqueid, entry.queue)
+                if self.entries.get(entry_key) is entry:
+                    del self.entries[entry_key]
+                self.left_queue.pop(entry_key, None)
+                _forget(self._by_caller, (entry.system, entry.uniqueid), entry)
         self._finished_calls.clear()
 
     def rollback(self) -> None:
