@@ -15,7 +15,8 @@ from aiivr.models.changes import TOPICS, ChangeCounter
 _PENDING = "aiivr_bumps"
 _TABLE = ChangeCounter.__table__
 # Built once: the ORM's update (statement built, cache key computed, session synchronised
-# per call) cost the recorder's writer ~3 ms per batch.
+# per call) cost the recorder's writer ~3 ms per batch. It leaves ChangeCounter objects held
+# by the session as they were; nothing reads them (versions() asks the database).
 _BUMP = (sa.update(_TABLE).where(_TABLE.c.topic.in_(sa.bindparam("topics", expanding=True)))
          .values(version=_TABLE.c.version + 1))
 
@@ -27,26 +28,14 @@ def bump(session: Session, *topics: str) -> None:
     session.info.setdefault(_PENDING, set()).update(topics)
 
 
-def bump_now(session: Session, *topics: str) -> None:
-    """bump() for a writer that commits next and holds no ChangeCounter objects (the
-    recorder): these topics and any pending on the session, in one Core statement now, so
-    each still moves once in the transaction."""
-    pending = session.info.pop(_PENDING, set())
-    bump(session, *topics)  # validates
-    pending |= session.info.pop(_PENDING, set())
-    if pending:
-        session.connection().execute(_BUMP, {"topics": sorted(pending)})
-
-
 @event.listens_for(Session, "before_commit")
 def _apply_bumps(session: Session) -> None:
     topics = session.info.pop(_PENDING, None)
     if topics:
-        session.execute(
-            sa.update(ChangeCounter)
-            .where(ChangeCounter.topic.in_(sorted(topics)))
-            .values(version=ChangeCounter.version + 1)
-        )
+        # Counters this transaction created (seed()) must be in the table to move: a Core
+        # statement does not flush the session first as the ORM's update did.
+        session.flush()
+        session.connection().execute(_BUMP, {"topics": sorted(topics)})
 
 
 def versions(session: Session) -> dict[str, int]:

@@ -485,7 +485,7 @@ class Store:
             bulk.insert_ignoring_many(session.connection(), table, TIMELINE_COLUMNS, rows, "dedupe_key")
             self._timeline.clear()
         if self.topics:
-            changes.bump_now(session, *sorted(self.topics))
+            changes.bump(session, *self.topics)  # applied by session.commit(), once each
             self.topics.clear()
         session.commit()
         for key in self._finished_calls:
