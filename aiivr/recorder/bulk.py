@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
@@ -112,7 +113,7 @@ class Bulk:
                 if len(self._sql) > 256:  # odd batch sizes: keep the cache small
                     self._sql.clear()
                 self._sql[key] = sql
-            yield sql, tuple(value for row in part for value in row)
+            yield sql, tuple(chain.from_iterable(part))
 
     def executemany(self, conn: Connection, sql: str, rows: list[tuple]) -> None:
         if rows:
