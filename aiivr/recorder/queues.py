@@ -93,7 +93,7 @@ class QueueHandlers:
     def _link(self, entry, call: Call | None) -> None:
         """An entry first seen in a resync list has no call yet: join it to its call."""
         if call is not None and not entry.linkedid:
-            entry.linkedid, entry.call_id, entry.call = call.linkedid, call.id, call
+            self.store.link_entry(entry, call)
 
     @staticmethod
     def _waited(entry, ts: float) -> float:

@@ -44,3 +44,25 @@ def test_an_entry_read_again_replaces_its_copy_in_every_index(db, config):
         assert store.entries_of_call(call) == [again] and store.open_entries_of("pbx", "1.2") == [again]
     finally:
         store.close()
+
+
+def test_a_listed_caller_answered_later_is_an_entry_of_its_call(db, config):
+    """A caller the QueueStatus list showed (no Linkedid) whom an agent then answers: the
+    AgentConnect names the call, and the entry is found by it (so the call's end closes it)."""
+    from aiivr import events as ev
+    from aiivr.recorder import Recorder
+
+    recorder = Recorder(db, config)
+    try:
+        recorder.apply([ev.QueueEntrySnapshot(ts=T0, system="pbx", queue="support", uniqueid="1.2", channel="c",
+                                              caller_num="5550001", caller_name="", position=1, wait_seconds=3,
+                                              action_id="a1")])
+        recorder.apply([ev.AgentConnected(ts=T0 + 5, system="pbx", uniqueid="1.2", linkedid="1.1", channel="c",
+                                          queue="support", interface="Local/1001@agents/n", member_name="Alice",
+                                          agent_channel="Local/1001@agents-00000001;1", agent_uniqueid="1.3",
+                                          hold_seconds=8, ring_seconds=1)])
+        store = recorder.store
+        (entry,) = store.entries_of_call(store.calls[("pbx", "1.1")])
+        assert (entry.uniqueid, entry.linkedid, entry.outcome) == ("1.2", "1.1", "answered")
+    finally:
+        recorder.close()
