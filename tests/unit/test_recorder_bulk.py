@@ -58,7 +58,7 @@ def test_timeline_rows_go_in_once_each_even_repeated_within_one_statement(db):
     at = dt.datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
     table, calls = CallEvent.__table__, Call.__table__
     bulk = Bulk(db.engine.dialect)
-    bulk.max_params = len(TIMELINE_COLUMNS) * 2  # two rows per statement: the chunks are exercised too
+    bulk.max_params = len(TIMELINE_COLUMNS) * 5  # pieces of 4 rows and of 1 at most
     with db.write() as session:
         conn = session.connection()
         call = CallRow(system="s", linkedid="1.0", started_at=at, local_date=at.date(), local_hour=15)
@@ -67,7 +67,28 @@ def test_timeline_rows_go_in_once_each_even_repeated_within_one_statement(db):
         [(call_id,)] = bulk.insert_returning(conn, calls, columns, [convert(call.column_values(columns))], ("id",))
         convert = bulk.converter(table, TIMELINE_COLUMNS)
         row = lambda key: convert((call_id, at, "joined", None, None, None, "{}", key))  # noqa: E731
-        bulk.insert_ignoring_many(conn, table, TIMELINE_COLUMNS, [row("a"), row("a"), row("b")], "dedupe_key")
-        bulk.insert_ignoring_many(conn, table, TIMELINE_COLUMNS, [row("b"), row("c"), row("a")], "dedupe_key")
+        bulk.insert_ignoring_many(conn, table, TIMELINE_COLUMNS, [row(k) for k in "aabba"], "dedupe_key")
+        bulk.insert_ignoring_many(conn, table, TIMELINE_COLUMNS, [row(k) for k in "bcaac"], "dedupe_key")
         keys = sorted(k for (k,) in conn.execute(sa.select(table.c.dedupe_key)))
     assert keys == ["a", "b", "c"]
+
+
+def test_rows_go_out_in_pieces_of_a_few_sizes_and_every_id_comes_back(db):
+    # 345 rows: 256 + 64 + 16 + 4 + 4 + 1, so that each statement's text recurs between batches.
+    from aiivr.recorder.rows import CallRow
+
+    at = dt.datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
+    table = Call.__table__
+    bulk = Bulk(db.engine.dialect)
+    rows = [CallRow(system="s", linkedid=f"1.{n}", started_at=at, local_date=at.date(), local_hour=15)
+            for n in range(345)]
+    columns = rows[0].present_columns()
+    convert = bulk.converter(table, columns)
+    values = [convert(row.column_values(columns)) for row in rows]
+    pieces = list(bulk._multi_row(table, columns, values, "RETURNING id"))
+    assert [len(params) // len(columns) for _, params in pieces] == [256, 64, 16, 4, 4, 1]
+    assert len({sql for sql, _ in pieces}) == 5
+    with db.write() as session:
+        returned = bulk.insert_returning(session.connection(), table, columns, values, ("id", "linkedid"))
+    assert len({id_ for id_, _ in returned}) == 345
+    assert sorted(linkedid for _, linkedid in returned) == sorted(f"1.{n}" for n in range(345))
