@@ -41,6 +41,8 @@ MAX_PARAMS = {"sqlite": 32_000, "postgresql": 60_000}
 # statement of exactly the batch's rows was new text every batch: SQLite compiled a 170-row
 # INSERT afresh for ~4 ms.
 PIECES = (256, 64, 16, 4, 1)
+# The lengths IN lists are padded to, for the same reason.
+IN_SIZES = (8, 32, 128, 512)
 
 
 class Bulk:
@@ -132,6 +134,28 @@ class Bulk:
         if rows:
             with closing(_driver(conn).cursor()) as cursor:
                 cursor.executemany(sql, rows)
+
+    def present(self, conn: Connection, table: sa.Table, column: str, system: str, values: list[str]) -> set[str]:
+        """Which of `values` `table` holds in `column` for `system`: the quick test before rows
+        are read (a batch's calls and entries are mostly new). Each list is padded to one of
+        IN_SIZES with its last value, so the statement's text recurs."""
+        found: set[str] = set()
+        if not values:
+            return found
+        largest = IN_SIZES[-1]
+        with closing(_driver(conn).cursor()) as cursor:
+            for start in range(0, len(values), largest):
+                part = values[start:start + largest]
+                size = next(size for size in IN_SIZES if size >= len(part))
+                key = ("present", table.name, column, size)
+                sql = self._sql.get(key)
+                if sql is None:
+                    sql = self._sql[key] = (
+                        f"SELECT {self.quote(column)} FROM {self.quote(table.name)} WHERE system = {self.mark} "
+                        f"AND {self.quote(column)} IN ({', '.join([self.mark] * size)})")
+                cursor.execute(sql, (system, *part, *[part[-1]] * (size - len(part))))
+                found.update(value for (value,) in cursor.fetchall())
+        return found
 
     def update_by_id(self, table: sa.Table, columns: Sequence[str]) -> str:
         key = ("update", table.name, tuple(columns))

@@ -136,17 +136,21 @@ class Store:
         self.session.commit()
 
     def preload(self, call_keys: set[CallKey], entry_keys: set[EntryKey]) -> None:
-        """One query per table for a whole batch: load the calls and entries its events
-        name that are not in memory, and remember which are in the database at all."""
+        """For a whole batch: load the calls and entries its events name that are not in
+        memory, and remember which are in the database at all. Most are new (not there): a
+        quick test of which ids the table holds comes first, and only those rows are read."""
+        conn, present = self.session.connection(), self._bulk.present
         missing = {k for k in call_keys if k not in self.calls}
         for system in {s for s, _ in missing}:
-            for chunk in _chunks([l for s, l in missing if s == system]):
+            there = present(conn, CALLS, "linkedid", system, sorted(l for s, l in missing if s == system))
+            for chunk in _chunks(sorted(there)):
                 for call in self._rows(CallRow, _CALLS_BY_LINKEDID, {"system": system, "ids": chunk}):
                     self.calls[(call.system, call.linkedid)] = call
         self._absent_calls = {k for k in missing if k not in self.calls}
         missing_entries = {k for k in entry_keys if k not in self.entries}
         for system in {s for s, _, _ in missing_entries}:
-            for chunk in _chunks(list({u for s, u, _ in missing_entries if s == system})):
+            there = present(conn, ENTRIES, "uniqueid", system, sorted({u for s, u, _ in missing_entries if s == system}))
+            for chunk in _chunks(sorted(there)):
                 for entry in self._rows(EntryRow, _ENTRIES_BY_CALLER, {"system": system, "ids": chunk}):
                     self._keep_entry(entry)
         self._absent_entries = {k for k in missing_entries if k not in self.entries}

@@ -92,3 +92,24 @@ def test_rows_go_out_in_pieces_of_a_few_sizes_and_every_id_comes_back(db):
         returned = bulk.insert_returning(session.connection(), table, columns, values, ("id", "linkedid"))
     assert len({id_ for id_, _ in returned}) == 345
     assert sorted(linkedid for _, linkedid in returned) == sorted(f"1.{n}" for n in range(345))
+
+
+def test_present_names_the_ids_a_table_holds_for_a_system(db):
+    # The quick test before a batch's rows are read: lists padded to a few lengths, long ones cut.
+    from aiivr.recorder.rows import CallRow
+
+    at = dt.datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
+    table = Call.__table__
+    bulk = Bulk(db.engine.dialect)
+    held = [CallRow(system="s", linkedid=f"1.{n}", started_at=at, local_date=at.date(), local_hour=15)
+            for n in (3, 600, 700)]
+    columns = held[0].present_columns()
+    convert = bulk.converter(table, columns)
+    with db.write() as session:
+        conn = session.connection()
+        bulk.insert_returning(conn, table, columns, [convert(r.column_values(columns)) for r in held], ("id",))
+        asked = [f"1.{n}" for n in range(650)]  # 512 + 138: two statements, the second padded to 512
+        assert bulk.present(conn, table, "linkedid", "s", asked) == {"1.3", "1.600"}
+        assert bulk.present(conn, table, "linkedid", "s", ["1.3", "9.9"]) == {"1.3"}  # padded to 8
+        assert bulk.present(conn, table, "linkedid", "other", asked) == set()
+        assert bulk.present(conn, table, "linkedid", "s", []) == set()
