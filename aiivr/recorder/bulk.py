@@ -111,29 +111,52 @@ class Bulk:
                 cursor.execute(sql, params)
 
     def _multi_row(self, table: sa.Table, columns: Sequence[str], rows: list[tuple], tail: str):
-        """(sql, params) per piece of INSERT INTO table (columns) VALUES (...), (...) `tail`: the
-        rows in pieces of PIECES' sizes, largest first, within the driver's parameter limit."""
+        """(sql, params) per piece (see _pieces) of INSERT INTO table (columns) VALUES (...), ... `tail`."""
         per_row = len(columns)
-        limit = max(1, self.max_params // max(1, per_row))
+        for size, params in self._pieces(rows, per_row):
+            sql = self._text(("insert", table.name, tuple(columns), tail, size), lambda: (
+                f"INSERT INTO {self.quote(table.name)} ({self._names(columns)}) VALUES "
+                + ", ".join([_placeholders(self.mark, per_row)] * size) + " " + tail))
+            yield sql, params
+
+    def _pieces(self, rows: list[tuple], per_row: int):
+        """(size, flattened params) per piece of `rows`: pieces of PIECES' sizes, largest first,
+        within the driver's parameter limit."""
         start = 0
         for size in PIECES:
-            if size > limit:
+            if size > 1 and size * per_row > self.max_params:
                 continue
             while len(rows) - start >= size:
                 part = rows[start:start + size]
                 start += size
-                key = ("insert", table.name, tuple(columns), tail, size)
-                sql = self._sql.get(key)
-                if sql is None:
-                    one = "(" + ", ".join([self.mark] * per_row) + ")"
-                    sql = self._sql[key] = (f"INSERT INTO {self.quote(table.name)} ({self._names(columns)}) VALUES "
-                                            + ", ".join([one] * size) + " " + tail)
-                yield sql, tuple(chain.from_iterable(part))
+                yield size, tuple(chain.from_iterable(part))
 
-    def executemany(self, conn: Connection, sql: str, rows: list[tuple]) -> None:
-        if rows:
-            with closing(_driver(conn).cursor()) as cursor:
-                cursor.executemany(sql, rows)
+    def _text(self, key: tuple, build: Callable[[], str]) -> str:
+        sql = self._sql.get(key)
+        if sql is None:
+            sql = self._sql[key] = build()
+        return sql
+
+    def update_by_id(self, conn: Connection, table: sa.Table, columns: Sequence[str], rows: list[tuple]) -> None:
+        """UPDATE table SET columns WHERE id, for rows of (converted values..., id). On SQLite one
+        UPDATE ... FROM (VALUES ...) per piece (see _pieces): an executemany gave the GIL away
+        and took it back at every row. PostgreSQL's VALUES would need a cast per column, so it
+        keeps the executemany."""
+        if not rows:
+            return
+        name = self.quote(table.name)
+        with closing(_driver(conn).cursor()) as cursor:
+            if self.dialect.name != "sqlite":
+                cursor.executemany(self._text(("update", table.name, tuple(columns)), lambda: (
+                    f"UPDATE {name} SET " + ", ".join(f"{self.quote(c)} = {self.mark}" for c in columns)
+                    + f" WHERE id = {self.mark}")), rows)
+                return
+            per_row = len(columns) + 1  # the id last
+            for size, params in self._pieces(rows, per_row):
+                cursor.execute(self._text(("update from values", table.name, tuple(columns), size), lambda: (
+                    f"UPDATE {name} SET " + ", ".join(f"{self.quote(c)} = v.column{i}" for i, c in enumerate(columns, 1))
+                    + " FROM (VALUES " + ", ".join([_placeholders(self.mark, per_row)] * size)
+                    + f") AS v WHERE {name}.id = v.column{per_row}")), params)
 
     def present(self, conn: Connection, table: sa.Table, column: str, system: str, values: list[str]) -> set[str]:
         """Which of `values` `table` holds in `column` for `system`: the quick test before rows
@@ -147,22 +170,16 @@ class Bulk:
             for start in range(0, len(values), largest):
                 part = values[start:start + largest]
                 size = next(size for size in IN_SIZES if size >= len(part))
-                key = ("present", table.name, column, size)
-                sql = self._sql.get(key)
-                if sql is None:
-                    sql = self._sql[key] = (
-                        f"SELECT {self.quote(column)} FROM {self.quote(table.name)} WHERE system = {self.mark} "
-                        f"AND {self.quote(column)} IN ({', '.join([self.mark] * size)})")
+                sql = self._text(("present", table.name, column, size), lambda: (
+                    f"SELECT {self.quote(column)} FROM {self.quote(table.name)} WHERE system = {self.mark} "
+                    f"AND {self.quote(column)} IN ({', '.join([self.mark] * size)})"))
                 cursor.execute(sql, (system, *part, *[part[-1]] * (size - len(part))))
                 found.update(value for (value,) in cursor.fetchall())
         return found
 
-    def update_by_id(self, table: sa.Table, columns: Sequence[str]) -> str:
-        key = ("update", table.name, tuple(columns))
-        if key not in self._sql:
-            sets = ", ".join(f"{self.quote(c)} = {self.mark}" for c in columns)
-            self._sql[key] = f"UPDATE {self.quote(table.name)} SET {sets} WHERE id = {self.mark}"
-        return self._sql[key]
+
+def _placeholders(mark: str, count: int) -> str:
+    return "(" + ", ".join([mark] * count) + ")"
 
 
 def _driver(conn: Connection):
@@ -184,7 +201,7 @@ def _fast_sqlite(col_type: sa.types.TypeEngine, dialect: Dialect,
     if isinstance(col_type, UTCDateTime) and stored == _SQLITE_DATETIME_FORMAT:
         def utc_text(value: Any) -> Any:
             if type(value) is dt.datetime and value.tzinfo is UTC:
-                return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+                return value.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
             return slow(value)
         return utc_text
     if type(col_type) is sa.Date and stored == _SQLITE_DATE_FORMAT:

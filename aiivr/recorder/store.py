@@ -457,7 +457,7 @@ class Store:
                 if row._dirty:  # a row in two of the sets above is written once
                     params.append(convert(row.column_values(cols)) + (row.id,))
                     row._dirty.clear()
-            bulk.executemany(conn, bulk.update_by_id(table, cols), params)
+            bulk.update_by_id(conn, table, cols, params)
         self._touched.clear()
 
     def keep_for_update(self, row: Row) -> None:

@@ -113,3 +113,29 @@ def test_present_names_the_ids_a_table_holds_for_a_system(db):
         assert bulk.present(conn, table, "linkedid", "s", ["1.3", "9.9"]) == {"1.3"}  # padded to 8
         assert bulk.present(conn, table, "linkedid", "other", asked) == set()
         assert bulk.present(conn, table, "linkedid", "s", []) == set()
+
+
+def test_update_by_id_writes_each_rows_own_values(db):
+    # 21 rows: pieces of 16, 4 and 1 (one UPDATE ... FROM VALUES each on SQLite), every row its own values.
+    from aiivr.recorder.rows import CallRow
+
+    at = dt.datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
+    table = Call.__table__
+    bulk = Bulk(db.engine.dialect)
+    rows = [CallRow(system="s", linkedid=f"1.{n}", started_at=at, local_date=at.date(), local_hour=15)
+            for n in range(21)]
+    columns = rows[0].present_columns()
+    convert = bulk.converter(table, columns)
+    changed = ("ended_at", "disposition", "talk_seconds", "answered_at")
+    to_text = bulk.converter(table, changed)
+    with db.write() as session:
+        conn = session.connection()
+        ids = dict(bulk.insert_returning(conn, table, columns, [convert(r.column_values(columns)) for r in rows],
+                                         ("linkedid", "id")))
+        updates = [to_text((at + dt.timedelta(seconds=n), "answered" if n % 2 else "abandoned", n * 1.5,
+                            at if n % 3 else None)) + (ids[f"1.{n}"],) for n in range(21)]
+        bulk.update_by_id(conn, table, changed, updates)
+        got = {r.linkedid: (r.ended_at, r.disposition, r.talk_seconds, r.answered_at)
+               for r in conn.execute(sa.select(table).where(table.c.system == "s"))}
+    assert got == {f"1.{n}": (at + dt.timedelta(seconds=n), "answered" if n % 2 else "abandoned", n * 1.5,
+                              at if n % 3 else None) for n in range(21)}
