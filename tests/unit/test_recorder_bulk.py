@@ -73,18 +73,25 @@ def test_timeline_rows_go_in_once_each_even_repeated_within_one_statement(db):
     assert keys == ["a", "b", "c"]
 
 
-def test_rows_go_out_in_pieces_of_a_few_sizes_and_every_id_comes_back(db):
-    # 345 rows: 256 + 64 + 16 + 4 + 4 + 1, so that each statement's text recurs between batches.
+AT = dt.datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
+
+
+def new_calls(bulk: Bulk, numbers) -> tuple[tuple[str, ...], list[tuple]]:
+    """Calls 1.<n> of system "s" as the recorder builds them, converted for the driver."""
     from aiivr.recorder.rows import CallRow
 
-    at = dt.datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
+    rows = [CallRow(system="s", linkedid=f"1.{n}", started_at=AT, local_date=AT.date(), local_hour=15)
+            for n in numbers]
+    columns = rows[0].present_columns()
+    convert = bulk.converter(Call.__table__, columns)
+    return columns, [convert(row.column_values(columns)) for row in rows]
+
+
+def test_rows_go_out_in_pieces_of_a_few_sizes_and_every_id_comes_back(db):
+    # 345 rows: 256 + 64 + 16 + 4 + 4 + 1, so that each statement's text recurs between batches.
     table = Call.__table__
     bulk = Bulk(db.engine.dialect)
-    rows = [CallRow(system="s", linkedid=f"1.{n}", started_at=at, local_date=at.date(), local_hour=15)
-            for n in range(345)]
-    columns = rows[0].present_columns()
-    convert = bulk.converter(table, columns)
-    values = [convert(row.column_values(columns)) for row in rows]
+    columns, values = new_calls(bulk, range(345))
     pieces = list(bulk._multi_row(table, columns, values, "RETURNING id"))
     assert [len(params) // len(columns) for _, params in pieces] == [256, 64, 16, 4, 4, 1]
     assert len({sql for sql, _ in pieces}) == 5
@@ -96,18 +103,12 @@ def test_rows_go_out_in_pieces_of_a_few_sizes_and_every_id_comes_back(db):
 
 def test_present_names_the_ids_a_table_holds_for_a_system(db):
     # The quick test before a batch's rows are read: lists padded to a few lengths, long ones cut.
-    from aiivr.recorder.rows import CallRow
-
-    at = dt.datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
     table = Call.__table__
     bulk = Bulk(db.engine.dialect)
-    held = [CallRow(system="s", linkedid=f"1.{n}", started_at=at, local_date=at.date(), local_hour=15)
-            for n in (3, 600, 700)]
-    columns = held[0].present_columns()
-    convert = bulk.converter(table, columns)
+    columns, values = new_calls(bulk, (3, 600, 700))
     with db.write() as session:
         conn = session.connection()
-        bulk.insert_returning(conn, table, columns, [convert(r.column_values(columns)) for r in held], ("id",))
+        bulk.insert_returning(conn, table, columns, values, ("id",))
         asked = [f"1.{n}" for n in range(650)]  # 512 + 138: two statements, the second padded to 512
         assert bulk.present(conn, table, "linkedid", "s", asked) == {"1.3", "1.600"}
         assert bulk.present(conn, table, "linkedid", "s", ["1.3", "9.9"]) == {"1.3"}  # padded to 8
@@ -117,25 +118,18 @@ def test_present_names_the_ids_a_table_holds_for_a_system(db):
 
 def test_update_by_id_writes_each_rows_own_values(db):
     # 21 rows: pieces of 16, 4 and 1 (one UPDATE ... FROM VALUES each on SQLite), every row its own values.
-    from aiivr.recorder.rows import CallRow
-
-    at = dt.datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
     table = Call.__table__
     bulk = Bulk(db.engine.dialect)
-    rows = [CallRow(system="s", linkedid=f"1.{n}", started_at=at, local_date=at.date(), local_hour=15)
-            for n in range(21)]
-    columns = rows[0].present_columns()
-    convert = bulk.converter(table, columns)
+    columns, values = new_calls(bulk, range(21))
     changed = ("ended_at", "disposition", "talk_seconds", "answered_at")
     to_text = bulk.converter(table, changed)
     with db.write() as session:
         conn = session.connection()
-        ids = dict(bulk.insert_returning(conn, table, columns, [convert(r.column_values(columns)) for r in rows],
-                                         ("linkedid", "id")))
-        updates = [to_text((at + dt.timedelta(seconds=n), "answered" if n % 2 else "abandoned", n * 1.5,
-                            at if n % 3 else None)) + (ids[f"1.{n}"],) for n in range(21)]
+        ids = dict(bulk.insert_returning(conn, table, columns, values, ("linkedid", "id")))
+        updates = [to_text((AT + dt.timedelta(seconds=n), "answered" if n % 2 else "abandoned", n * 1.5,
+                            AT if n % 3 else None)) + (ids[f"1.{n}"],) for n in range(21)]
         bulk.update_by_id(conn, table, changed, updates)
         got = {r.linkedid: (r.ended_at, r.disposition, r.talk_seconds, r.answered_at)
                for r in conn.execute(sa.select(table).where(table.c.system == "s"))}
-    assert got == {f"1.{n}": (at + dt.timedelta(seconds=n), "answered" if n % 2 else "abandoned", n * 1.5,
-                              at if n % 3 else None) for n in range(21)}
+    assert got == {f"1.{n}": (AT + dt.timedelta(seconds=n), "answered" if n % 2 else "abandoned", n * 1.5,
+                              AT if n % 3 else None) for n in range(21)}
