@@ -10,6 +10,7 @@ changes to other columns of the same row (a call marked resolved) are never undo
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -17,6 +18,11 @@ from pydantic_core import PydanticUndefined
 
 from aiivr.models.agents import AgentStatus, QueueMember
 from aiivr.models.calls import Call, QueueEntry
+
+
+def to_dt(ts: float) -> dt.datetime:
+    """An epoch time as the rows hold times: aware, in UTC."""
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc)
 
 
 def _defaults(model) -> dict[str, Any]:
