@@ -2,9 +2,9 @@
 
 The ORM costs about half a millisecond per object built and per attribute set through
 SQLModel; the recorder makes thousands a second. These rows are plain objects that
-remember which columns changed; Store.commit writes new rows with one multi-row INSERT
-... RETURNING id per table and changed rows with one executemany UPDATE per set of
-changed columns. Only the columns a row changed are written, so another process's
+remember which columns changed; Store.commit writes new rows with multi-row INSERT ...
+RETURNING statements and changed rows with an UPDATE per set of changed columns (see
+aiivr.recorder.bulk). Only the columns a row changed are written, so another process's
 changes to other columns of the same row (a call marked resolved) are never undone.
 """
 
