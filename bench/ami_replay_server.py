@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -48,15 +49,37 @@ def load_sample_events(path: Path = SAMPLE_EVENTS) -> list[dict]:
     return events
 
 
+# An Asterisk channel id: "[systemname-]<epoch seconds>.<sequence>".
+_CHANNEL_ID = re.compile(r"^(.*?)(\d+)\.(\d+)$")
+
+
 def as_new_calls(events: list[dict], repeat: int, shift: float = 0.0) -> list[dict]:
-    """The same traffic as if it were other calls later on: every Uniqueid and Linkedid gets
-    a per-repeat suffix and every Timestamp moves on, so a recorder sees new calls each time
-    (a plain repeat would only exercise its idempotency). FullyBooted is left out: a repeat
-    must not look like an Asterisk restart. shift: seconds added to every Timestamp."""
+    """The same traffic as if it were other calls later on: every Timestamp moves on, and
+    every Uniqueid and Linkedid with it, so a recorder sees new calls each time (a plain
+    repeat would only exercise its idempotency). FullyBooted is left out: a repeat must not
+    look like an Asterisk restart. shift: seconds added to every Timestamp.
+
+    The ids change as a live Asterisk's would: the epoch part moves with the timestamps and
+    the sequence goes on counting, so later calls' ids sort after earlier ones. (A suffix
+    per repeat would place each repeat's ids among all the earlier ones: every new call
+    would land on another page of each index keyed by its id, which no PBX does.)"""
     if repeat == 0 and not shift:
         return [e for e in events if e.get("Event") != "FullyBooted"]
     stamps = [float(e["Timestamp"]) for e in events if "Timestamp" in e]
     span = (max(stamps) - min(stamps) + 1.0) if stamps else 0.0
+    seconds = round(repeat * span + shift)
+    sequences = [int(m.group(3)) for e in events for k, v in e.items()
+                 if (k.endswith("Uniqueid") or k.endswith("Linkedid")) and isinstance(v, str)
+                 and (m := _CHANNEL_ID.match(v))]
+    counted = repeat * (max(sequences, default=0) + 1)
+
+    def moved(value: str) -> str:
+        match = _CHANNEL_ID.match(value)
+        if match is None:
+            return f"{value}-{repeat}"
+        prefix, epoch, sequence = match.groups()
+        return f"{prefix}{int(epoch) + seconds}.{int(sequence) + counted}"
+
     out = []
     for event in events:
         if event.get("Event") == "FullyBooted":
@@ -64,7 +87,7 @@ def as_new_calls(events: list[dict], repeat: int, shift: float = 0.0) -> list[di
         copy = {}
         for key, value in event.items():
             if isinstance(value, str) and value and (key.endswith("Uniqueid") or key.endswith("Linkedid")):
-                value = f"{value}-{repeat}"
+                value = moved(value)
             elif key == "Timestamp":
                 value = f"{float(value) + repeat * span + shift:.6f}"
             copy[key] = value

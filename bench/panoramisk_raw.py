@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -35,8 +36,12 @@ RUN_TIMEOUT = 120.0
 
 @contextmanager
 def replay_server_process(events: int, *, new_calls: bool = False, rate: float = 0.0,
-                          starts_now: bool = False) -> Iterator[tuple[int, int]]:
-    """Start the replay server in a child process; yields (port, events each connection gets)."""
+                          starts_now: bool = False, cpus: set[int] | None = None) -> Iterator[tuple[int, int]]:
+    """Start the replay server in a child process; yields (port, events each connection gets).
+
+    `cpus` pins the server to those CPUs, so that a client pinned elsewhere measures its own
+    cost alone, as it would beside an Asterisk on another core.
+    """
     process = subprocess.Popen(
         [sys.executable, str(REPLAY_SERVER), "--events", str(events), "--rate", str(rate)]
         + (["--new-calls"] if new_calls else []) + (["--starts-now"] if starts_now else []),
@@ -44,6 +49,8 @@ def replay_server_process(events: int, *, new_calls: bool = False, rate: float =
         text=True,
     )
     try:
+        if cpus:
+            os.sched_setaffinity(process.pid, cpus)
         port = int(process.stdout.readline().split()[1])
         count = int(process.stdout.readline().split()[1])
         yield port, count
