@@ -5,9 +5,12 @@ thread takes whatever has arrived, applies it in one transaction, and measures h
 long each event waited between arriving and being committed.
 
 A batch starts at most BATCH_INTERVAL after the previous one started (at once when the
-previous one took longer). Each batch has a fixed cost (its transaction, a dozen
-statements, the change counters), all but the database's own part under the GIL the
-AMI read loop needs too: the full 50 ms the issue allows means fewer of them.
+previous one took longer). What arrives while a batch is written waits for the next one,
+unless a full batch (MAX_BATCH) is already waiting. Each batch has a fixed cost (its
+transaction, a dozen statements, the change counters, a few hundred pages written to the
+WAL), all but the database's own part under the GIL the AMI read loop needs too: the full
+50 ms the issue allows means fewer of them. (Draining again at once, as this did before,
+made 130-330 batches of a 5 s run at 40,000 events/s instead of ~80.)
 """
 
 from __future__ import annotations
@@ -82,25 +85,33 @@ class BatchWriter:
 
     def _drain(self) -> None:
         while self._queue:
-            batch = []
-            arrived = []
-            queue = self._queue
-            while queue and len(batch) < MAX_BATCH:
-                at, events = queue.popleft()
-                arrived.append(at)
-                batch.extend(events)
-            self._in_flight = len(arrived)
-            try:
-                self._apply(batch)
-            except Exception:  # noqa: BLE001 - the recorder isolates bad events; this is the last guard
-                self.failed += len(batch)
-                self.committed += len(arrived)  # counted as handled so flush() does not wait forever
-                self._in_flight = 0
-                log.exception("writer lost a batch of %d events", len(batch))
-                continue
-            done = time.monotonic()
-            self.delays.extend(done - at for at in arrived)
-            self.committed += len(arrived)
-            self.events += len(batch)
+            self._commit_one()
+            # What arrived while that batch was written waits for the next interval, unless a
+            # full batch of it is already there (a backlog) or we are stopping: batches back
+            # to back would each pay the fixed cost for a few events.
+            if len(self._queue) < MAX_BATCH and not self._stop.is_set():
+                return
+
+    def _commit_one(self) -> None:
+        batch = []
+        arrived = []
+        queue = self._queue
+        while queue and len(batch) < MAX_BATCH:
+            at, events = queue.popleft()
+            arrived.append(at)
+            batch.extend(events)
+        self._in_flight = len(arrived)
+        try:
+            self._apply(batch)
+        except Exception:  # noqa: BLE001 - the recorder isolates bad events; this is the last guard
+            self.failed += len(batch)
+            self.committed += len(arrived)  # counted as handled so flush() does not wait forever
             self._in_flight = 0
-            self.batches += 1
+            log.exception("writer lost a batch of %d events", len(batch))
+            return
+        done = time.monotonic()
+        self.delays.extend(done - at for at in arrived)
+        self.committed += len(arrived)
+        self.events += len(batch)
+        self._in_flight = 0
+        self.batches += 1

@@ -61,3 +61,44 @@ def test_a_batch_starts_at_most_one_interval_after_the_previous_one_started(monk
     writer._run()  # in this thread: returns once stopped and drained
     assert waits == [0.05, 0.02, 0.0, 0.05]
     assert writer.batches == 3
+
+
+def test_what_arrives_during_a_batch_waits_for_the_next_interval_unless_a_full_batch_is_waiting(monkeypatch):
+    # Batches back to back would each pay a transaction's fixed cost for the few events that
+    # came in meanwhile; only a backlog (a full batch already waiting) is written at once.
+    import pbx_bridge.writer as writer_module
+
+    clock = [100.0]
+    monkeypatch.setattr(writer_module.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(writer_module, "MAX_BATCH", 3)
+    arrivals = iter([1, 3, 0])  # messages that arrive while each batch is being written
+    sizes: list[int] = []
+
+    def apply(batch):
+        sizes.append(len(batch))
+        clock[0] += 0.01
+        for _ in range(next(arrivals)):
+            writer.put(["an event"])
+
+    writer = BatchWriter(apply, interval=0.05)
+    waits: list[float] = []
+
+    class Wake:
+        def wait(self, timeout):
+            waits.append(round(timeout, 6))
+            if len(waits) == 3:
+                writer._stop.set()
+            return False
+
+        def clear(self):
+            pass
+
+        def set(self):
+            pass
+
+    writer._wake = Wake()
+    writer.put(["an event"])
+    writer._run()
+    assert sizes == [1, 1, 3]  # the 3 that came during the second batch: written at once
+    assert waits == [0.05, 0.04, 0.03]  # the 1 that came during the first: after a wait
+    assert writer.committed == writer.received == 5
