@@ -326,3 +326,29 @@ async def test_stop_always_ends_the_loop_even_when_woken_at_that_moment(db, conf
         await executor.on_session_ready(service, pbx_restarted=False)  # wakes the loop
         await asyncio.wait_for(executor.stop(), 3)
         assert executor._task.done()
+
+
+def test_the_timeline_rules_read_every_rules_seconds_while_commands_are_claimed_at_every_poll(db, config, people):
+    # A busy centre's timeline read is hundreds of rows and two queries: the rules run four
+    # times a second, the outbox poll (a command someone is waiting for) every 50 ms.
+    from aiivr.agent_rules import AgentRules
+    from pbx_bridge.outbox_executor import RULES_SECONDS
+
+    executor = OutboxExecutor()
+    executor._service = SimpleNamespace(db=db, config=config, transport=Transport(),
+                                        recorder=SimpleNamespace(expected=Expectations()))
+    executor._rules = AgentRules(config)
+    executor._prepare()
+    reads = []
+    read = executor._rules.cursor.read
+    executor._rules.cursor.read = lambda session: reads.append(session) or read(session)
+
+    before = time.monotonic()
+    assert executor._scan(True) == [] and len(reads) == 1
+    assert before + RULES_SECONDS <= executor._next_rules <= time.monotonic() + RULES_SECONDS
+    executor._next_rules = time.monotonic() + 3600  # the next rules read is not due yet
+    command = write(db)
+    assert [c.id for c in executor._scan(True)] == [command]
+    assert len(reads) == 1  # claimed without reading the timeline
+    executor._next_rules = 0.0  # due
+    assert executor._scan(True) == [] and len(reads) == 2
