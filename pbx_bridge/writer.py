@@ -10,7 +10,7 @@ unless a full batch (MAX_BATCH) is already waiting. Each batch has a fixed cost 
 transaction, a dozen statements, the change counters, a few hundred pages written to the
 WAL), all but the database's own part under the GIL the AMI read loop needs too: the full
 50 ms the issue allows means fewer of them. (Draining again at once, as this did before,
-made 130-330 batches of a 5 s run at 40,000 events/s instead of ~80.)
+made 130-330 batches of a 5 s run at 40,000 events/s, not the ~100 of a 50 ms beat.)
 """
 
 from __future__ import annotations

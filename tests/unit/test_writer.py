@@ -7,6 +7,26 @@ from collections import deque
 from pbx_bridge.writer import BatchWriter
 
 
+class FakeWake:
+    """The writer thread's wake-up Event, for running its loop in the test's own thread: each
+    wait returns at once, after noting its timeout and calling `after_wait(waits so far)`."""
+
+    def __init__(self, after_wait):
+        self.waits: list[float] = []
+        self._after_wait = after_wait
+
+    def wait(self, timeout):
+        self.waits.append(round(timeout, 6))
+        self._after_wait(self.waits)
+        return False
+
+    def clear(self):
+        pass
+
+    def set(self):
+        pass
+
+
 def test_flush_waits_for_a_message_the_writer_has_taken_but_not_yet_committed():
     # The window: the writer thread has taken the message off the queue and not yet counted
     # it in flight. flush() must not say "all committed" then (serve reads pbx_restarts next).
@@ -40,26 +60,16 @@ def test_a_batch_starts_at_most_one_interval_after_the_previous_one_started(monk
     monkeypatch.setattr(writer_module.time, "monotonic", lambda: clock[0])
     apply_seconds = iter([0.03, 0.08, 0.0])
     writer = BatchWriter(lambda batch: clock.__setitem__(0, clock[0] + next(apply_seconds)), interval=0.05)
-    waits: list[float] = []
 
-    class Wake:
-        def wait(self, timeout):
-            waits.append(round(timeout, 6))
-            if len(waits) == 4:
-                writer._stop.set()
-            else:
-                writer.put(["an event"])  # something to write when the wait ends
-            return False
+    def after_wait(waits):
+        if len(waits) == 4:
+            writer._stop.set()
+        else:
+            writer.put(["an event"])  # something to write when the wait ends
 
-        def clear(self):
-            pass
-
-        def set(self):
-            pass
-
-    writer._wake = Wake()
+    writer._wake = FakeWake(after_wait)
     writer._run()  # in this thread: returns once stopped and drained
-    assert waits == [0.05, 0.02, 0.0, 0.05]
+    assert writer._wake.waits == [0.05, 0.02, 0.0, 0.05]
     assert writer.batches == 3
 
 
@@ -81,24 +91,9 @@ def test_what_arrives_during_a_batch_waits_for_the_next_interval_unless_a_full_b
             writer.put(["an event"])
 
     writer = BatchWriter(apply, interval=0.05)
-    waits: list[float] = []
-
-    class Wake:
-        def wait(self, timeout):
-            waits.append(round(timeout, 6))
-            if len(waits) == 3:
-                writer._stop.set()
-            return False
-
-        def clear(self):
-            pass
-
-        def set(self):
-            pass
-
-    writer._wake = Wake()
+    writer._wake = FakeWake(lambda waits: len(waits) == 3 and writer._stop.set())
     writer.put(["an event"])
     writer._run()
     assert sizes == [1, 1, 3]  # the 3 that came during the second batch: written at once
-    assert waits == [0.05, 0.04, 0.03]  # the 1 that came during the first: after a wait
+    assert writer._wake.waits == [0.05, 0.04, 0.03]  # the 1 that came during the first: after a wait
     assert writer.committed == writer.received == 5
