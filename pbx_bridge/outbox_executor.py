@@ -153,9 +153,10 @@ class OutboxExecutor:
         """One poll (in a worker thread): serve's own rules, then claim what is pending."""
         rules = self._rules
         events, acting = [], False
+        polled_at = time.monotonic()
         with self._db.read() as session:
-            if time.monotonic() >= self._next_rules:
-                self._next_rules = time.monotonic() + RULES_SECONDS
+            if polled_at >= self._next_rules:
+                self._next_rules = polled_at + RULES_SECONDS
                 events = rules.cursor.read(session)
                 acting = bool(events) and rules.concerns(session, events)
             pending = outbox.has_pending(session)
@@ -164,8 +165,8 @@ class OutboxExecutor:
                 pending = True
         elif events:
             rules.on_events_without_agents(events)
-        if time.monotonic() >= self._next_timer:
-            self._next_timer = time.monotonic() + TIMER_SECONDS
+        if polled_at >= self._next_timer:
+            self._next_timer = polled_at + TIMER_SECONDS
             if self._write(lambda session, now: rules.due(session, now=now)):
                 pending = True
         if self._links:

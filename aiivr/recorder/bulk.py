@@ -172,7 +172,7 @@ class Bulk:
                 size = next(size for size in IN_SIZES if size >= len(part))
                 sql = self._text(("present", table.name, column, size), lambda: (
                     f"SELECT {self.quote(column)} FROM {self.quote(table.name)} WHERE system = {self.mark} "
-                    f"AND {self.quote(column)} IN ({', '.join([self.mark] * size)})"))
+                    f"AND {self.quote(column)} IN {_placeholders(self.mark, size)}"))
                 cursor.execute(sql, (system, *part, *[part[-1]] * (size - len(part))))
                 found.update(value for (value,) in cursor.fetchall())
         return found
