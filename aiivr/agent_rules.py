@@ -182,22 +182,30 @@ class AgentRules:
     # ---------------------------------------------------------------- the after-call work maximum
 
     def due(self, session: Session, *, now: dt.datetime) -> list[OutboxCommand]:
-        """End after-call work that reached [wrapup] max_seconds."""
-        if self.max_seconds <= 0:
-            return []
-        rows = session.exec(select(AgentPresence).where(AgentPresence.pause_reason == AFTER_CALL_WORK_REASON)).all()
-        self._ending &= {row.user_id for row in rows}
+        """End after-call work that reached [wrapup] max_seconds (in a write transaction)."""
         commands = []
-        for row in rows:
-            if row.user_id in self._ending or row.paused_at is None:
-                continue
-            if (now - row.paused_at).total_seconds() < self.max_seconds:
-                continue
+        for row in self._at_maximum(session, now):
             user = session.get(User, row.user_id)
             why = f"after-call work reached its maximum of {self.max_seconds} s"
             commands.append(self._enqueue(session, "agent.ready", user, live_payloads.unpause(user, why=why), now))
             self._ending.add(row.user_id)
         return commands
+
+    def any_due(self, session: Session, *, now: dt.datetime) -> bool:
+        """Whether due() would end any after-call work now. A read: serve asks this twice a
+        second and begins the write transaction (SQLite's write lock, which the recorder's
+        writer waits for) only when the answer is yes."""
+        return bool(self._at_maximum(session, now))
+
+    def _at_maximum(self, session: Session, now: dt.datetime) -> list[AgentPresence]:
+        """After-call work pauses that reached the maximum and are not being ended already."""
+        if self.max_seconds <= 0:
+            return []
+        rows = session.exec(select(AgentPresence).where(AgentPresence.pause_reason == AFTER_CALL_WORK_REASON)).all()
+        self._ending &= {row.user_id for row in rows}  # ended (or changed): may be ended again later
+        return [row for row in rows
+                if row.user_id not in self._ending and row.paused_at is not None
+                and (now - row.paused_at).total_seconds() >= self.max_seconds]
 
     def _enqueue(self, session: Session, action: str, user: User, payload: dict, now: dt.datetime) -> OutboxCommand:
         return outbox.enqueue(session, actor=SYSTEM, action=action, target=f"user:{user.name}", payload=payload,

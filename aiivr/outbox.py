@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from aiivr.db import Database, utcnow
@@ -90,9 +91,13 @@ def enqueue(session: Session, *, actor: str, action: str, target: str, payload: 
 
 # ---------------------------------------------------------------------------- serve's side
 
-def has_pending(session: Session) -> bool:
-    """The cheap question serve asks several times a second (a read, no write lock)."""
-    return session.exec(select(OutboxCommand.id).where(OutboxCommand.status == PENDING).limit(1)).first() is not None
+_ANY_PENDING = sa.select(OutboxCommand.id).where(OutboxCommand.status == PENDING).limit(1)
+
+
+def has_pending(reader: Session | sa.Connection) -> bool:
+    """The cheap question serve asks 20 times a second (a read, no write lock); serve asks it
+    on a plain connection (Database.read_connection), which costs about half a session."""
+    return reader.execute(_ANY_PENDING).first() is not None
 
 
 def claim(session: Session, *, now: dt.datetime, connected: bool, limit: int = 100) -> list[OutboxCommand]:

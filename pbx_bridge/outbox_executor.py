@@ -150,27 +150,36 @@ class OutboxExecutor:
         return self._service.db
 
     def _scan(self, connected: bool) -> list[Claimed]:
-        """One poll (in a worker thread): serve's own rules, then claim what is pending."""
+        """One poll (in a worker thread): serve's own rules, then claim what is pending.
+        Every step reads first; a write transaction begins only when there is something to
+        write, so the recorder's writer never waits behind an empty one."""
         rules = self._rules
-        events, acting = [], False
+        events, acting, ending = [], False, False
         polled_at = time.monotonic()
-        with self._db.read() as session:
-            if polled_at >= self._next_rules:
-                self._next_rules = polled_at + RULES_SECONDS
-                events = rules.cursor.read(session)
-                acting = bool(events) and rules.concerns(session, events)
-            pending = outbox.has_pending(session)
+        read_rules, check_maximum = polled_at >= self._next_rules, polled_at >= self._next_timer
+        if read_rules or check_maximum:
+            with self._db.read() as session:
+                if read_rules:
+                    self._next_rules = polled_at + RULES_SECONDS
+                    events = rules.cursor.read(session)
+                    acting = bool(events) and rules.concerns(session, events)
+                if check_maximum:
+                    self._next_timer = polled_at + TIMER_SECONDS
+                    ending = rules.any_due(session, now=utcnow())
+        pending = False
         if acting:
             if self._write(lambda session, now: rules.on_events(session, events, now=now)):
                 pending = True
         elif events:
             rules.on_events_without_agents(events)
-        if polled_at >= self._next_timer:
-            self._next_timer = polled_at + TIMER_SECONDS
-            if self._write(lambda session, now: rules.due(session, now=now)):
-                pending = True
+        if ending and self._write(lambda session, now: rules.due(session, now=now)):
+            pending = True
         if self._links:
             self._link_placed_calls()
+        if not pending:
+            # Most polls are only this: a plain connection costs about half an ORM session.
+            with self._db.read_connection() as connection:
+                pending = outbox.has_pending(connection)
         if not pending:
             return []
         with self._db.write() as session:

@@ -31,12 +31,16 @@ def test_connected_serve_claims_pending_commands_oldest_first(db):
     first, second = write(db), write(db, "agent.unpause", at=NOW + S)
     with db.read() as session:
         assert outbox.has_pending(session)
+    with db.read_connection() as connection:  # how serve asks it
+        assert outbox.has_pending(connection)
     assert claim(db, NOW + 2 * S) == [first, second]
     (a, b) = commands(db)
     assert (a.status, a.sent_at, b.status) == (SENT, NOW + 2 * S, SENT)
     assert claim(db, NOW + 3 * S) == []  # claimed once: never sent twice
     with db.read() as session:
         assert not outbox.has_pending(session)
+    with db.read_connection() as connection:
+        assert not outbox.has_pending(connection)
 
 
 def test_a_command_waits_while_serve_is_not_connected_and_runs_if_still_in_time(db):

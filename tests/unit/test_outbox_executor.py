@@ -232,6 +232,30 @@ async def test_after_call_work_ends_by_itself_at_its_maximum(db, config, serve, 
     assert len(commands(db)) == 1  # said once
 
 
+async def test_a_poll_with_nothing_to_write_begins_no_write_transaction(db, config, serve, people, monkeypatch):
+    """SQLite has one write lock and the recorder's writer waits for it, so polls that find
+    nothing to do (no command, after-call work short of its maximum) only read."""
+    finished_call = call(db, disposition="answered")
+    logged_in(db, people.agent.user_id, pause="acw", paused_at=utcnow(), call_id=finished_call)
+    _, executor = await serve(cfg=dataclasses.replace(config, wrapup=WrapupConfig(max_seconds=60)))
+    real_write, writes = db.write, []
+
+    def counted_write():
+        writes.append(time.monotonic())
+        return real_write()
+
+    monkeypatch.setattr(db, "write", counted_write)
+    await asyncio.sleep(1.2)  # some 60 polls, two sweeps of the maximum at least
+    assert writes == [] and commands(db) == []
+    monkeypatch.setattr(db, "write", real_write)
+    logged_in(db, people.agent.user_id, pause="acw", paused_at=utcnow() - dt.timedelta(seconds=61),
+              call_id=finished_call)
+    monkeypatch.setattr(db, "write", counted_write)
+    (row,) = await settled(db, lambda rows: finished(rows, 1), timeout=3)
+    # The sweep that found it due wrote the command, and the claim and the outcome followed.
+    assert (row.action, row.status) == ("agent.ready", "done") and len(writes) >= 2
+
+
 async def test_consecutive_rings_with_no_answer_pause_the_agent_when_configured(db, config, serve, people):
     logged_in(db, people.agent.user_id)
     cfg = dataclasses.replace(config, ring_no_answer=RingNoAnswerConfig(pause_after=2, reason="no_answer"))
