@@ -154,9 +154,12 @@ class AmiReplayServer:
     """Serves `chunks` to every client that logs in. Use `async with` or start()/close()."""
 
     def __init__(self, chunks: list[bytes], *, host: str = "127.0.0.1", port: int = 0,
-                 chunk_seconds: float = 0.0):
+                 chunk_seconds: float = 0.0, schedule: Path | None = None):
         self.chunks = chunks
         self.chunk_seconds = chunk_seconds  # pacing: at least this long per chunk (0 = flat out)
+        # Where to write, once a connection's stream is all written, when each chunk was due
+        # and where it began in that connection's bytes (bench/send_delay.py reads it).
+        self.schedule = schedule
         self.host = host
         self.port = port
         self._server: asyncio.base_events.Server | None = None
@@ -187,6 +190,7 @@ class AmiReplayServer:
     async def _serve_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         handler = asyncio.current_task()
         self._tasks.add(handler)
+        writer = _CountingWriter(writer)
         writer.write(BANNER)
         streamer = None
         try:
@@ -210,27 +214,52 @@ class AmiReplayServer:
                 streamer.cancel()
             writer.close()
 
-    async def _stream(self, writer: asyncio.StreamWriter) -> None:
+    async def _stream(self, writer: "_CountingWriter") -> None:
         loop = asyncio.get_running_loop()
-        start = loop.time()
+        start = loop.time()  # time.monotonic(): the same clock in every process of the machine
+        due, offsets = [], []
         try:
             for number, chunk in enumerate(self.chunks):
+                due.append(start + number * self.chunk_seconds)
                 if self.chunk_seconds:
-                    delay = start + number * self.chunk_seconds - loop.time()
+                    delay = due[-1] - loop.time()
                     if delay > 0:
                         await asyncio.sleep(delay)
+                offsets.append(writer.written)
                 writer.write(chunk)
                 await writer.drain()
         except ConnectionError:
-            pass
+            return
+        if self.schedule is not None:  # whole or not at all: the bench may be reading it already
+            partial = self.schedule.with_name(self.schedule.name + ".part")
+            partial.write_text(json.dumps({"due": due, "offsets": offsets}))
+            partial.replace(self.schedule)
+
+
+class _CountingWriter:
+    """A StreamWriter that counts the bytes written to it (replies and stream alike)."""
+
+    def __init__(self, writer: asyncio.StreamWriter):
+        self._writer = writer
+        self.written = 0
+
+    def write(self, data: bytes) -> None:
+        self._writer.write(data)
+        self.written += len(data)
+
+    async def drain(self) -> None:
+        await self._writer.drain()
+
+    def close(self) -> None:
+        self._writer.close()
 
 
 async def _serve_forever(target_events: int, port: int, new_calls: bool = False, rate: float = 0.0,
-                         starts_now: bool = False) -> None:
+                         starts_now: bool = False, schedule: Path | None = None) -> None:
     chunks, count = build_stream(load_sample_events(), target_events, new_calls=new_calls, starts_now=starts_now)
     # Pacing works per chunk (~64 KiB, a few hundred events): fine enough for a rate.
     chunk_seconds = (count / len(chunks)) / rate if rate else 0.0
-    server = AmiReplayServer(chunks, port=port, chunk_seconds=chunk_seconds)
+    server = AmiReplayServer(chunks, port=port, chunk_seconds=chunk_seconds, schedule=schedule)
     await server.start()
     # The bench reads these two lines to learn where to connect and how many events to expect.
     print(f"PORT {server.port}", flush=True)
@@ -245,9 +274,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--new-calls", action="store_true", help="every repeat is new calls (new ids, later times)")
     parser.add_argument("--rate", type=float, default=0.0, help="events per second (default: as fast as read)")
     parser.add_argument("--starts-now", action="store_true", help="with --new-calls: the first Timestamp is now")
+    parser.add_argument("--schedule", type=Path, default=None,
+                        help="write when each chunk was due and where it began in the connection's bytes "
+                             "(JSON) to this file once a connection's stream is written")
     args = parser.parse_args(argv)
     try:
-        asyncio.run(_serve_forever(args.events, args.port, args.new_calls, args.rate, args.starts_now))
+        asyncio.run(_serve_forever(args.events, args.port, args.new_calls, args.rate, args.starts_now,
+                                   args.schedule))
     except KeyboardInterrupt:
         pass
 

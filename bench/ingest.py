@@ -10,8 +10,10 @@ new calls (fresh Uniqueids/Linkedids, later timestamps) so every repeat is recor
 with its timestamps moved to start now, as a live PBX's would (see build_stream).
 Two runs: flat out (the server sends as fast as we read: end-to-end events/s, against
 panoramisk's raw rate on the same stream), and paced at each --rate (default 40,000/s: the
-p99 delay from an event's arrival to its commit when the load is steady; flat out, that
-delay is only the backlog's length). Each run also prints the pipeline's CPU time per AMI
+p99 delay from an event to its commit when the load is steady; flat out, that delay is only
+the backlog's length). The paced delay is printed from the read (serve's own figure) and
+from when the server was due to send the event (bench/send_delay.py: time unread in the
+socket counts too); the target is judged on the latter. Each run also prints the pipeline's CPU time per AMI
 event (its process's CPU seconds over the run, all threads), a figure that other load on a
 shared machine disturbs much less than the wall-clock ones. Both check that nothing was lost: every AMI event
 received, every call recorded. Targets (issue 3), on one core: >= 40,000 events/s, >= 0.6x
@@ -40,6 +42,7 @@ from aiivr.db import Database  # noqa: E402
 from aiivr.services import setup  # noqa: E402
 from bench.ami_replay_server import as_new_calls, load_sample_events  # noqa: E402
 from bench.panoramisk_raw import measure_panoramisk, replay_server_process  # noqa: E402
+from bench.send_delay import SendClock, read_schedule  # noqa: E402
 from pbx_bridge.service import BridgeService  # noqa: E402
 
 
@@ -58,12 +61,32 @@ def expected_calls(events: int) -> tuple[int, int]:
     return len(linkedids), per_repeat * repeats
 
 
-async def run_pipeline(port: int, expected: int, url: str) -> dict:
+async def run_pipeline(port: int, expected: int, url: str, schedule: Path | None = None) -> dict:
     cfg = config_mod.parse(f'[site]\ntimezone = "UTC"\n[database]\nurl = "{url}"\n'
                            f'[ami]\nhost = "127.0.0.1"\nport = {port}\nusername = "bench"\nsecret = "bench"\n', env={})
     db = Database(url)
     setup.initialise(db, cfg, admin_password="bench-password")
     service = BridgeService(cfg, db, ping_interval=30)
+    clock = SendClock()
+    with clock.installed(service):
+        result = await _run_service(service, expected)
+    delays = sorted(service.writer.delays)
+    result.update(p99=percentile_99(delays), max_delay=delays[-1] if delays else None)
+    if schedule is not None:
+        from_send = sorted(clock.delays(list(service.writer.delays), read_schedule(schedule)))
+        result.update(p99_send=percentile_99(from_send), max_send=from_send[-1])
+    with db.engine.connect() as conn:
+        result["calls"] = conn.execute(sa.text("SELECT count(*) FROM calls")).scalar()
+        result["open_calls"] = conn.execute(sa.text("SELECT count(*) FROM calls WHERE ended_at IS NULL")).scalar()
+    db.dispose()
+    return result
+
+
+def percentile_99(ordered: list[float]) -> float | None:
+    return ordered[int(len(ordered) * 0.99) - 1] if ordered else None
+
+
+async def _run_service(service: BridgeService, expected: int) -> dict:
     counters = service.transport.counters
     await service.start()
     started = cpu_started = None
@@ -83,15 +106,9 @@ async def run_pipeline(port: int, expected: int, url: str) -> dict:
     cpu = time.process_time() - cpu_started
     health = service.health()
     await service.stop()
-    with db.engine.connect() as conn:
-        calls = conn.execute(sa.text("SELECT count(*) FROM calls")).scalar()
-        open_calls = conn.execute(sa.text("SELECT count(*) FROM calls WHERE ended_at IS NULL")).scalar()
-    db.dispose()
-    delays = sorted(service.writer.delays)
     return {
         "received": seen(), "skipped": counters.skipped_frames, "elapsed": committed_at - started, "cpu": cpu,
-        "receive_elapsed": received_at - started, "p99": delays[int(len(delays) * 0.99) - 1] if delays else None,
-        "max_delay": delays[-1] if delays else None, "calls": calls, "open_calls": open_calls,
+        "receive_elapsed": received_at - started,
         "domain_events": health["events_committed"], "batches": health["batches"],
         "handler_errors": health["handler_errors"], "issues": health["translation_issues"],
     }
@@ -119,16 +136,19 @@ def throwaway_database(server_url: str):
 
 async def one_run(events: int, database: str, rate: float, want_calls: int,
                   server_cpus: set[int] | None = None) -> dict:
-    with replay_server_process(events, new_calls=True, rate=rate, starts_now=True,
-                               cpus=server_cpus) as (port, count):
-        expected = count + 1  # the stream plus the FullyBooted answering Login
-        raw = await measure_panoramisk(port, expected) if not rate else None
-        with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
+        # Paced: the server's schedule gives each event's delay from when it was due to be
+        # sent (bench/send_delay.py). Flat out everything is due at once; no such figure.
+        schedule = Path(tmp) / "schedule.json" if rate else None
+        with replay_server_process(events, new_calls=True, rate=rate, starts_now=True,
+                                   cpus=server_cpus, schedule=schedule) as (port, count):
+            expected = count + 1  # the stream plus the FullyBooted answering Login
+            raw = await measure_panoramisk(port, expected) if not rate else None
             if database == "sqlite":
-                result = await run_pipeline(port, expected, f"sqlite:///{tmp}/ingest.db")
+                result = await run_pipeline(port, expected, f"sqlite:///{tmp}/ingest.db", schedule)
             else:
                 with throwaway_database(database) as url:
-                    result = await run_pipeline(port, expected, url)
+                    result = await run_pipeline(port, expected, url, schedule)
     result.update(expected=expected, raw=raw.wall if raw else None,
                   rate=result["received"] / result["elapsed"], lost=expected - result["received"])
     result["ok"] = (result["lost"] == 0 and result["calls"] == want_calls and result["handler_errors"] == 0
@@ -141,6 +161,9 @@ def report(label: str, r: dict) -> None:
           f"(received in {r['receive_elapsed']:.2f} s); {r['domain_events']:,} domain events in "
           f"{r['batches']:,} batches; p99 event->commit {r['p99'] * 1000:.0f} ms (max {r['max_delay'] * 1000:.0f} ms); "
           f"CPU {r['cpu'] / r['received'] * 1e6:.1f} us per AMI event")
+    if "p99_send" in r:
+        print(f"  counted from when the server was due to send (time unread in the socket too): "
+              f"p99 {r['p99_send'] * 1000:.0f} ms (max {r['max_send'] * 1000:.0f} ms)")
     print(f"  {r['skipped']:,} of them skipped before parsing (no meaning to AIIVR); lost AMI events {r['lost']}; calls recorded {r['calls']:,}; left open {r['open_calls']} "
           f"(the capture cuts {CALLS_CUT_OFF_BY_THE_CAPTURE} off mid-call); handler errors {r['handler_errors']}")
 
@@ -177,8 +200,9 @@ async def main_async(events: int, database: str, paced_rates: list[float], flat_
         paced = await one_run(events, database, paced_rate, want_calls, server_cpus)
         report(f"paced at {paced_rate:,.0f}/s", paced)
         runs.append(paced)
-        targets.append(f"p99 <= 200 ms at {paced_rate:,.0f}/s: {'met' if paced['p99'] <= 0.2 else 'NOT met'} "
-                       f"({paced['p99'] * 1000:.0f} ms)")
+        p99 = paced["p99_send"]  # the stricter figure: from the send, not from the read
+        targets.append(f"p99 <= 200 ms at {paced_rate:,.0f}/s: {'met' if p99 <= 0.2 else 'NOT met'} "
+                       f"({p99 * 1000:.0f} ms from the send)")
     ok = all(r["ok"] for r in runs)
     print("targets: " + " | ".join(targets + [f"nothing lost: {'yes' if ok else 'NO'}"]))
     return 0 if ok else 1

@@ -36,15 +36,18 @@ RUN_TIMEOUT = 120.0
 
 @contextmanager
 def replay_server_process(events: int, *, new_calls: bool = False, rate: float = 0.0,
-                          starts_now: bool = False, cpus: set[int] | None = None) -> Iterator[tuple[int, int]]:
+                          starts_now: bool = False, cpus: set[int] | None = None,
+                          schedule: Path | None = None) -> Iterator[tuple[int, int]]:
     """Start the replay server in a child process; yields (port, events each connection gets).
 
     `cpus` pins the server to those CPUs, so that a client pinned elsewhere measures its own
-    cost alone, as it would beside an Asterisk on another core.
+    cost alone, as it would beside an Asterisk on another core. `schedule`: see the server's
+    --schedule.
     """
     process = subprocess.Popen(
         [sys.executable, str(REPLAY_SERVER), "--events", str(events), "--rate", str(rate)]
-        + (["--new-calls"] if new_calls else []) + (["--starts-now"] if starts_now else []),
+        + (["--new-calls"] if new_calls else []) + (["--starts-now"] if starts_now else [])
+        + (["--schedule", str(schedule)] if schedule is not None else []),
         stdout=subprocess.PIPE,
         text=True,
     )
