@@ -27,9 +27,11 @@ MAX_BATCH = 5000
 
 
 class BatchWriter:
-    def __init__(self, apply: Callable[[Sequence[object]], None], *, interval: float = BATCH_INTERVAL) -> None:
+    def __init__(self, apply: Callable[[Sequence[object]], None], *, interval: float = BATCH_INTERVAL,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._apply = apply
         self._interval = interval
+        self._clock = clock  # arrival stamps, commit times and the batches' beat
         self._queue: deque[tuple[float, object]] = deque()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -48,7 +50,7 @@ class BatchWriter:
     def put(self, events: Sequence[object]) -> None:
         """Hand over the domain events of one AMI message (called from the read loop)."""
         if events:
-            self._queue.append((time.monotonic(), events))
+            self._queue.append((self._clock(), events))
             self.received += 1
             if len(self._queue) >= MAX_BATCH:
                 self._wake.set()
@@ -74,11 +76,12 @@ class BatchWriter:
         return self.committed >= target
 
     def _run(self) -> None:
-        started = time.monotonic()
+        clock = self._clock
+        started = clock()
         while True:
-            self._wake.wait(max(0.0, started + self._interval - time.monotonic()))
+            self._wake.wait(max(0.0, started + self._interval - clock()))
             self._wake.clear()
-            started = time.monotonic()
+            started = clock()
             self._drain()
             if self._stop.is_set() and not self._queue:
                 return
@@ -109,7 +112,7 @@ class BatchWriter:
             self._in_flight = 0
             log.exception("writer lost a batch of %d events", len(batch))
             return
-        done = time.monotonic()
+        done = self._clock()
         self.delays.extend(done - at for at in arrived)
         self.committed += len(arrived)
         self.events += len(batch)

@@ -51,15 +51,13 @@ def test_flush_waits_for_a_message_the_writer_has_taken_but_not_yet_committed():
     assert writer.committed == writer.received == 1
 
 
-def test_a_batch_starts_at_most_one_interval_after_the_previous_one_started(monkeypatch):
+def test_a_batch_starts_at_most_one_interval_after_the_previous_one_started():
     # The interval runs from one batch's start to the next's: a batch that took 30 ms of a
     # 50 ms interval leaves 20 ms of waiting, one that took longer than the interval none.
-    import pbx_bridge.writer as writer_module
-
     clock = [100.0]
-    monkeypatch.setattr(writer_module.time, "monotonic", lambda: clock[0])
     apply_seconds = iter([0.03, 0.08, 0.0])
-    writer = BatchWriter(lambda batch: clock.__setitem__(0, clock[0] + next(apply_seconds)), interval=0.05)
+    writer = BatchWriter(lambda batch: clock.__setitem__(0, clock[0] + next(apply_seconds)), interval=0.05,
+                         clock=lambda: clock[0])
 
     def after_wait(waits):
         if len(waits) == 4:
@@ -79,7 +77,6 @@ def test_what_arrives_during_a_batch_waits_for_the_next_interval_unless_a_full_b
     import pbx_bridge.writer as writer_module
 
     clock = [100.0]
-    monkeypatch.setattr(writer_module.time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(writer_module, "MAX_BATCH", 3)
     arrivals = iter([1, 3, 0])  # messages that arrive while each batch is being written
     sizes: list[int] = []
@@ -90,7 +87,7 @@ def test_what_arrives_during_a_batch_waits_for_the_next_interval_unless_a_full_b
         for _ in range(next(arrivals)):
             writer.put(["an event"])
 
-    writer = BatchWriter(apply, interval=0.05)
+    writer = BatchWriter(apply, interval=0.05, clock=lambda: clock[0])
     writer._wake = FakeWake(lambda waits: len(waits) == 3 and writer._stop.set())
     writer.put(["an event"])
     writer._run()
