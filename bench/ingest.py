@@ -13,9 +13,9 @@ panoramisk's raw rate on the same stream), and paced at each --rate (default 40,
 p99 delay from an event to its commit when the load is steady; flat out, that delay is only
 the backlog's length). The paced delay is printed from the read (serve's own figure) and
 from when the server was due to send the event (bench/send_delay.py: time unread in the
-socket counts too); the target is judged on the latter. Each run also prints the pipeline's CPU time per AMI
-event (its process's CPU seconds over the run, all threads), a figure that other load on a
-shared machine disturbs much less than the wall-clock ones. Both check that nothing was lost: every AMI event
+socket counts too); the target is judged on the latter. Each run also prints the
+pipeline's CPU time per AMI event (its process's CPU seconds over the run, all threads), a
+figure that other load on a shared machine disturbs much less than the wall-clock ones. Both check that nothing was lost: every AMI event
 received, every call recorded. Targets (issue 3), on one core: >= 40,000 events/s, >= 0.6x
 panoramisk, p99 <= 200 ms. `--cpu N` measures exactly that: the pipeline process (both its
 threads, and panoramisk's raw run) pinned to CPU N, the replay server to the other CPUs, as

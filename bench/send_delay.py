@@ -10,7 +10,9 @@ it is. This counts from the sender's side instead:
   where in the connection's bytes each read began and which read carried each message;
 - a message's delay from the send is its commit time less the due time of the chunk that
   holds its read's first byte: never shorter than the true one (the read's first byte was
-  sent first; a chunk is not sent before it is due).
+  sent first; a chunk is not sent before it is due). The few messages before the stream
+  (the login's FullyBooted, resync replies read before the first chunk) count from its
+  first chunk's due time.
 """
 
 from __future__ import annotations
