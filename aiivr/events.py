@@ -460,6 +460,12 @@ class PbxBooted(DomainEvent):
 
 
 @dataclass(**_EVENT)
+class PbxShuttingDown(DomainEvent):
+    """Asterisk announced it is going down (Event: Shutdown): the process that answers next
+    is a fresh boot, whatever its uptime says."""
+
+
+@dataclass(**_EVENT)
 class OriginateResult(DomainEvent):
     """The outcome of an asynchronous Originate, matched to the command by action_id."""
 

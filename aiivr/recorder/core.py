@@ -75,6 +75,7 @@ class Recorder(CallHandlers, QueueHandlers, MemberHandlers, PbxHandlers):
             ev.RecordingStopped: self._on_recording_stopped,
             ev.CsatScored: self._on_csat,
             ev.PbxBooted: self._on_booted,
+            ev.PbxShuttingDown: self._on_shutdown,
             ev.TranslationIssue: self._on_issue,
             Backfill: self._on_backfill,
         }

@@ -68,14 +68,25 @@ class PbxHandlers:
             state = PbxState(system="")
             self.store.session.add(state)
         elif state.booted_at is not None and abs((booted - state.booted_at).total_seconds()) > BOOT_JITTER_SECONDS:
-            self._pbx_restarted(e.ts, e.system)
+            self._pbx_restarted(e.ts, "restarted", by_arrival=True)  # FullyBooted at login: no Timestamp
         state.booted_at, state.connected = booted, True
         self.store.session.flush()  # heard_from may read the same row in this batch
 
-    def _pbx_restarted(self, ts: float, system: str) -> None:
-        """Asterisk restarted: every call it had is gone, and so are dynamic members."""
+    def _on_shutdown(self, e: ev.PbxShuttingDown) -> None:
+        # Handled now, not at the next boot: a restart within a second or two of the last
+        # boot gives a boot time the rule above cannot tell from the old one (the lab's
+        # restart right after a restart did), and calls and agents are gone from now on.
+        self._pbx_restarted(e.ts, "is shutting down")
+        state = self.store.session.get(PbxState, "")
+        if state is not None:  # the next FullyBooted is a first boot: nothing to compare
+            state.booted_at, state.connected = None, False
+            self.store.session.flush()
+
+    def _pbx_restarted(self, ts: float, what: str, *, by_arrival: bool = False) -> None:
+        """Asterisk restarted (or is going down): every call it had is gone, and so are
+        dynamic members. by_arrival: `ts` is when we heard it (see sync_status)."""
         self.pbx_restarts += 1
-        log.warning("Asterisk restarted: closing open calls and memberships")
+        log.warning("Asterisk %s: closing open calls and memberships", what)
         for call in [c for c in self.store.calls.values() if c.ended_at is None]:
             self._end_call(call, ts, cause="pbx_restart", disposition=PBX_RESTART)
         for entry in self.store.entries.values():
@@ -89,7 +100,7 @@ class PbxHandlers:
             state.ringing.clear()
             state.call_uniqueid = state.call_linkedid = state.agent_channel = None
             state.device_busy = False
-            self.store.sync_status(state, ts, by_arrival=True)  # FullyBooted at login: no Timestamp
+            self.store.sync_status(state, ts, by_arrival=by_arrival)
 
     def _on_backfill(self, request: Backfill) -> None:
         created, completed = apply_backfill(self.store, request)

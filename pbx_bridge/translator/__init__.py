@@ -77,6 +77,7 @@ from pbx_bridge.translator.monitoring import (
     _on_FullyBooted,
     _on_OriginateResponse,
     _on_recording_file_named,
+    _on_Shutdown,
     _on_UserEvent,
     _recording_handler,
     _spy_handler,
@@ -133,6 +134,7 @@ _HANDLERS: dict[str, Handler] = {
     "MixMonitorStop": _recording_handler(RecordingStopped),
     "UserEvent": _on_UserEvent,
     "FullyBooted": _on_FullyBooted,
+    "Shutdown": _on_Shutdown,
     "OriginateResponse": _on_OriginateResponse,
     # VarSet, routed by variable name in Translator.translate (the key is never an AMI name).
     "VarSet MIXMONITOR_FILENAME": _on_recording_file_named,

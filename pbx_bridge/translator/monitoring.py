@@ -6,6 +6,7 @@ from aiivr.events import (
     CsatScored,
     OriginateResult,
     PbxBooted,
+    PbxShuttingDown,
     RecordingFileNamed,
     RecordingStarted,
     RecordingStopped,
@@ -120,6 +121,10 @@ def _on_FullyBooted(m: Message, ts: float, system: str) -> Events:
             last_reload_seconds=integer(m.get("LastReload")),
         ),
     )
+
+
+def _on_Shutdown(m: Message, ts: float, system: str) -> Events:
+    return (PbxShuttingDown(ts=ts, system=system),)
 
 
 def _on_OriginateResponse(m: Message, ts: float, system: str) -> Events:

@@ -9,6 +9,7 @@ from aiivr.events import (
     CsatScored,
     OriginateResult,
     PbxBooted,
+    PbxShuttingDown,
     RecordingFileNamed,
     RecordingStarted,
     RecordingStopped,
@@ -92,6 +93,13 @@ def test_on_demand_recording_of_the_agent_channel(scenario: list) -> None:
 
 def test_fully_booted_has_no_timestamp_so_the_receive_time_is_used(scenario: list) -> None:
     assert scenario[0] == PbxBooted(ts=1795670143.006143, system="", uptime_seconds=0, last_reload_seconds=0)
+
+
+def test_a_shutdown_announced_by_asterisk_is_a_domain_event() -> None:
+    # As Asterisk 22 sends it on `core restart now` (the lab's restart), Timestamp included.
+    message = {"Event": "Shutdown", "Privilege": "system,all", "Timestamp": "1795670199.500000",
+               "SystemName": SYSTEM, "Shutdown": "Cleanly", "Restart": "True"}
+    assert strict().translate(message) == (PbxShuttingDown(ts=1795670199.5, system=SYSTEM),)
 
 
 def test_originate_results(scenario: list, messages: list[dict[str, object]]) -> None:
