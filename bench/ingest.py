@@ -44,6 +44,7 @@ from bench.ami_replay_server import as_new_calls, load_sample_events  # noqa: E4
 from bench.panoramisk_raw import measure_panoramisk, replay_server_process  # noqa: E402
 from bench.send_delay import SendClock, read_schedule  # noqa: E402
 from pbx_bridge.service import BridgeService  # noqa: E402
+from pbx_bridge.writer import percentile_99  # noqa: E402
 
 
 # The reference capture ends while 77 of its calls are still up: the last repeat leaves
@@ -80,10 +81,6 @@ async def run_pipeline(port: int, expected: int, url: str, schedule: Path | None
         result["open_calls"] = conn.execute(sa.text("SELECT count(*) FROM calls WHERE ended_at IS NULL")).scalar()
     db.dispose()
     return result
-
-
-def percentile_99(ordered: list[float]) -> float | None:
-    return ordered[int(len(ordered) * 0.99) - 1] if ordered else None
 
 
 async def _run_service(service: BridgeService, expected: int) -> dict:

@@ -27,7 +27,7 @@ from pbx_bridge.direction import DEFAULT_INBOUND_CONTEXTS, DirectionRules
 from pbx_bridge.translator import Translator
 from pbx_bridge.serve_gc import ServeGc
 from pbx_bridge.transport import AmiTransport, TransportError
-from pbx_bridge.writer import BatchWriter
+from pbx_bridge.writer import BatchWriter, percentile_99
 
 log = logging.getLogger("aiivr.serve")
 RESYNC_LISTS = ({"Action": "QueueStatus"}, {"Action": "CoreShowChannels"})
@@ -238,8 +238,7 @@ class BridgeService:
     # ------------------------------------------------------------------ health
 
     def health(self) -> dict:
-        delays = sorted(self.writer.delays)
-        p99 = delays[int(len(delays) * 0.99) - 1] if delays else None
+        p99 = percentile_99(sorted(self.writer.delays))
         return {
             "connected": self.transport.connected,
             **self.transport.counters.as_dict(),

@@ -26,6 +26,12 @@ BATCH_INTERVAL = 0.05  # seconds from one batch's start to the next one's, at mo
 MAX_BATCH = 5000
 
 
+def percentile_99(ordered: Sequence[float]) -> float | None:
+    """The 99th percentile of delays sorted ascending (None for none): serve's health figure,
+    and the ingest bench's."""
+    return ordered[int(len(ordered) * 0.99) - 1] if ordered else None
+
+
 class BatchWriter:
     def __init__(self, apply: Callable[[Sequence[object]], None], *, interval: float = BATCH_INTERVAL,
                  clock: Callable[[], float] = time.monotonic) -> None:
